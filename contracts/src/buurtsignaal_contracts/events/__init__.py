@@ -1,0 +1,46 @@
+"""All event models, one module per publishing service."""
+
+from buurtsignaal_contracts.events.cases import (
+    CaseAssigned,
+    CaseClosed,
+    CaseFacts,
+    CaseOpened,
+    CaseReopened,
+    CaseStatusChanged,
+    ContactRecorded,
+    DeadlineBreached,
+    MayorLetterAnswered,
+    MayorLetterRequested,
+    ScreeningCompleted,
+)
+from buurtsignaal_contracts.events.notifications import MayorLetterSent, NotificationSent
+from buurtsignaal_contracts.events.signals import (
+    MatchParticipant,
+    SignalExpired,
+    SignalMatched,
+    SignalReceived,
+    SignalWithdrawn,
+    SubjectErased,
+)
+
+__all__ = [
+    "CaseAssigned",
+    "CaseClosed",
+    "CaseFacts",
+    "CaseOpened",
+    "CaseReopened",
+    "CaseStatusChanged",
+    "ContactRecorded",
+    "DeadlineBreached",
+    "MatchParticipant",
+    "MayorLetterAnswered",
+    "MayorLetterRequested",
+    "MayorLetterSent",
+    "NotificationSent",
+    "ScreeningCompleted",
+    "SignalExpired",
+    "SignalMatched",
+    "SignalReceived",
+    "SignalWithdrawn",
+    "SubjectErased",
+]
