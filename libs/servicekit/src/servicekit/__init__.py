@@ -1,0 +1,1 @@
+"""What every buurtsignaal service shares: one way of doing each thing."""

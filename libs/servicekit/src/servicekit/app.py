@@ -1,0 +1,321 @@
+"""One way to assemble a service: FastAPI for HTTP and FastStream for events,
+in one process, sharing the database, the outbox and the metrics.
+
+A service describes itself with a :class:`ServiceDefinition`; :func:`create_app`
+turns that into an ASGI app whose lifespan starts and stops everything in the
+right order:
+
+start   logging → database + indexes → RabbitMQ topology → broker connection
+        → outbox relay (drains what an earlier run left) → consumers → background tasks
+stop    background tasks → consumers (finish in-flight messages) → relay (publish
+        what is committed) → broker → database
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import aio_pika
+from aio_pika.abc import AbstractRobustConnection
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from faststream.rabbit import Channel, RabbitBroker
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+from servicekit.http import idempotency as idempotency_store
+from servicekit import inbox as inbox_store
+from servicekit import logs
+from servicekit import outbox as outbox_store
+from servicekit.auth import TokenVerifier
+from servicekit.clock import Clock, SystemClock
+from servicekit.http.problems import Problem, install_problem_handlers, problem_response
+from servicekit.inbox import Inbox
+from servicekit.messaging import Dependencies, EventConsumer, EventRouter, outbox_publisher
+from servicekit.metrics import ServiceMetrics
+from servicekit.mongo import IndexSpec, Mongo, Transactions
+from servicekit.outbox import OutboxRelay
+from servicekit.settings import ServiceSettings
+from servicekit.topology import dead_letter_queue, declare_topology, queue_depth
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+BackgroundTask = Callable[["ServiceRuntime"], Awaitable[None]]
+DependencyFactory = Callable[["ServiceRuntime"], Iterable[object]]
+
+
+@dataclass
+class ServiceDefinition:
+    """Everything that makes one service different from another."""
+
+    name: str
+    title: str
+    description: str
+    settings: ServiceSettings
+    api_routers: Sequence[APIRouter] = ()
+    event_routers: Sequence[EventRouter] = ()
+    indexes: Sequence[IndexSpec] = ()
+    dependencies: DependencyFactory = lambda runtime: ()
+    background_tasks: Sequence[BackgroundTask] = ()
+    version: str = "1.0.0"
+
+
+@dataclass
+class ServiceRuntime:
+    """The live parts of a running service; FastAPI keeps it in ``app.state.runtime``."""
+
+    definition: ServiceDefinition
+    settings: ServiceSettings
+    clock: Clock
+    metrics: ServiceMetrics
+    mongo: Mongo
+    broker: RabbitBroker
+    relay: OutboxRelay
+    transactions: Transactions
+    consumer: EventConsumer
+    verifier: TokenVerifier
+    dependencies: Dependencies
+    amqp: AbstractRobustConnection | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def get(self, cls: type[T]) -> T:
+        return self.dependencies.get(cls)  # type: ignore[no-any-return]
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+def provide(cls: type[T]) -> Any:
+    """``Depends`` on a service dependency by type: ``Annotated[X, provide(X)]``."""
+
+    def dependency(request: Request) -> T:
+        return get_runtime(request).get(cls)
+
+    return Depends(dependency)
+
+
+def build_runtime(definition: ServiceDefinition, clock: Clock | None = None) -> ServiceRuntime:
+    settings = definition.settings
+    clock = clock or SystemClock()
+    metrics = ServiceMetrics(definition.name)
+    mongo = Mongo(
+        settings.mongodb_url.get_secret_value(),
+        settings.mongodb_database,
+        timeout_ms=settings.mongodb_timeout_ms,
+        app_name=definition.name,
+    )
+    broker = RabbitBroker(
+        settings.amqp_url.get_secret_value(),
+        # Publisher confirms, and an unroutable mandatory message raises instead
+        # of vanishing: the outbox record then stays and is tried again.
+        default_channel=Channel(publisher_confirms=True, on_return_raises=True),
+        graceful_timeout=settings.graceful_timeout,
+        middlewares=[metrics.faststream_middleware()],
+        logger=logging.getLogger("faststream"),
+        log_level=logging.DEBUG,  # per-message lines only when LOG_LEVEL=DEBUG
+        app_id=definition.name,
+        fail_fast=False,
+    )
+    relay = OutboxRelay(
+        mongo.db,
+        outbox_publisher(broker, metrics),
+        clock,
+        poll_interval=settings.outbox_poll_interval,
+        on_backlog=metrics.outbox_backlog.set,
+    )
+    transactions = Transactions(mongo, clock, outbox_store.write_outbox, relay.notify)
+    dependencies = Dependencies(settings, clock, transactions)
+    consumer = EventConsumer(
+        definition.name,
+        definition.event_routers,
+        Inbox(definition.name, transactions),
+        dependencies,
+        metrics,
+        prefetch=settings.consumer_prefetch,
+        delivery_limit=settings.delivery_limit,
+        backoff=(settings.retry_backoff_initial, settings.retry_backoff_max),
+    )
+    consumer.subscribe(broker)
+    verifier = TokenVerifier(
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+        secret=settings.auth_jwt_secret.get_secret_value() if settings.auth_jwt_secret else None,
+        jwks_url=settings.auth_jwks_url,
+    )
+    runtime = ServiceRuntime(
+        definition, settings, clock, metrics, mongo, broker, relay, transactions,
+        consumer, verifier, dependencies,
+    )
+    for dependency in definition.dependencies(runtime):
+        dependencies.add(dependency)
+    return runtime
+
+
+def create_app(definition: ServiceDefinition, clock: Clock | None = None) -> FastAPI:
+    runtime = build_runtime(definition, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await start(runtime)
+        try:
+            yield
+        finally:
+            await stop(runtime)
+
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        version=definition.version,
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, metrics=runtime.metrics)
+    app.include_router(operations_router())
+    for router in definition.api_routers:
+        app.include_router(router)
+    return app
+
+
+async def start(runtime: ServiceRuntime) -> None:
+    settings = runtime.settings
+    await _wait_for_database(runtime)
+    await runtime.mongo.ensure_indexes(
+        [*outbox_store.INDEXES, *idempotency_store.INDEXES, *runtime.definition.indexes]
+    )
+    runtime.amqp = await aio_pika.connect_robust(settings.amqp_url.get_secret_value())
+    queues = [runtime.consumer.queue] if runtime.consumer.registrations else []
+    await declare_topology(runtime.amqp, queues)
+    await runtime.broker.connect()
+    await runtime.relay.drain()
+    await runtime.relay.start()
+    await runtime.broker.start()
+    runtime.tasks.append(asyncio.create_task(_probe_dead_letters(runtime), name="dlq-probe"))
+    for task in runtime.definition.background_tasks:
+        runtime.tasks.append(asyncio.create_task(task(runtime), name=task.__name__))
+    log.info(
+        "service started",
+        extra={"consumes": list(runtime.consumer.queue.routing_keys), "port": settings.http_port},
+    )
+
+
+async def stop(runtime: ServiceRuntime) -> None:
+    log.info("service stopping")
+    for task in runtime.tasks:
+        task.cancel()
+    await asyncio.gather(*runtime.tasks, return_exceptions=True)
+    runtime.tasks.clear()
+    for subscriber in runtime.broker.subscribers:
+        await subscriber.stop()  # waits up to graceful_timeout for in-flight messages
+    await runtime.relay.stop(timeout=runtime.settings.graceful_timeout)
+    await runtime.broker.stop()
+    if runtime.amqp is not None:
+        await runtime.amqp.close()
+    await runtime.mongo.close()
+    log.info("service stopped")
+
+
+async def _wait_for_database(runtime: ServiceRuntime, attempts: int = 30) -> None:
+    for attempt in range(attempts):
+        if await runtime.mongo.ping():
+            return
+        log.warning("database not reachable yet", extra={"attempt": attempt + 1})
+        await asyncio.sleep(1)
+    raise RuntimeError("the database could not be reached at start-up")
+
+
+async def _probe_dead_letters(runtime: ServiceRuntime) -> None:
+    """Keep the dead-letter gauge current (FastStream cannot see that queue)."""
+    if not runtime.consumer.registrations or runtime.amqp is None:
+        return
+    name = dead_letter_queue(runtime.definition.name)
+    while True:
+        with contextlib.suppress(Exception):
+            runtime.metrics.dead_letters.labels(name).set(await queue_depth(runtime.amqp, name))
+            runtime.metrics.outbox_backlog.set(await runtime.relay.backlog())
+        await asyncio.sleep(runtime.settings.dead_letter_probe_interval)
+
+
+def operations_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/health/live", summary="The process is up")
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/health/ready", summary="The database and the broker are reachable")
+    async def ready(request: Request) -> Response:
+        runtime = get_runtime(request)
+        checks = {
+            "database": await runtime.mongo.ping(),
+            "broker": await runtime.broker.ping(timeout=1.0),
+        }
+        if all(checks.values()):
+            return Response('{"status":"ok"}', media_type="application/json")
+        failing = ", ".join(k for k, ok in checks.items() if not ok)
+        problem = Problem(503, "Not ready", f"not reachable: {failing}", "not-ready")
+        return problem_response(request, problem)
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        registry = get_runtime(request).metrics.registry
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+class RequestContextMiddleware(BaseHTTPMiddleware):
+    """Correlation id per request (X-Correlation-ID in and out) and HTTP metrics."""
+
+    def __init__(self, app: Any, metrics: ServiceMetrics) -> None:
+        super().__init__(app)
+        self._metrics = metrics
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        incoming = request.headers.get("x-correlation-id", "")
+        cid = incoming if _is_safe_id(incoming) else _new_id()
+        token = logs.correlation_id.set(cid)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            response.headers["X-Correlation-ID"] = cid
+            return response
+        finally:
+            route = _route_template(request)
+            elapsed = time.perf_counter() - started
+            self._metrics.http_requests.labels(request.method, route, str(status)).inc()
+            self._metrics.http_duration.labels(request.method, route).observe(elapsed)
+            if route.startswith("/api"):
+                log.info(
+                    "http request",
+                    extra={"method": request.method, "route": route, "status": status,
+                           "duration_ms": round(elapsed * 1000, 1)},
+                )
+            logs.correlation_id.reset(token)
+
+
+def _route_template(request: Request) -> str:
+    route = request.scope.get("route")
+    return getattr(route, "path", "unmatched")
+
+
+def _is_safe_id(value: str) -> bool:
+    return 0 < len(value) <= 128 and all(c.isalnum() or c in "-_.:" for c in value)
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())

@@ -1,0 +1,263 @@
+"""Consuming and publishing events with FastStream.
+
+A service declares what it handles with :class:`EventRouter` (one per area of
+the service), FastStream-style::
+
+    router = EventRouter()
+
+    @router.handles(SignalReceived)
+    async def open_or_join_case(event: CloudEvent[SignalReceived], uow: UnitOfWork,
+                                policy: CasePolicy) -> None: ...
+
+The first two parameters are the event and the unit of work; any further
+parameter is injected by its type from the service's dependencies.
+
+:class:`EventConsumer` binds all handlers to the service's one queue: each
+handler is a FastStream handler with a filter on the event type, wrapped in
+the inbox and a transaction. A handler that fails is retried with backoff
+(nack and requeue; the quorum queue counts deliveries) until the delivery
+limit sends it to the dead-letter queue; a message that cannot be parsed is
+rejected, so it goes there at once.
+"""
+
+# No "from __future__ import annotations" here: FastStream reads the handler
+# annotations at run time, and they are built from variables.
+
+import asyncio
+import inspect
+import json
+import logging
+import typing
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from faststream import AckPolicy
+from faststream.exceptions import NackMessage, RejectMessage
+from faststream.rabbit import (
+    Channel,
+    ExchangeType,
+    RabbitBroker,
+    RabbitExchange,
+    RabbitQueue,
+)
+from faststream.rabbit.annotations import RabbitMessage
+from faststream.rabbit.schemas import QueueType
+
+from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, CloudEvent, EventData
+from servicekit import logs
+from servicekit.inbox import Inbox
+from servicekit.metrics import ServiceMetrics
+from servicekit.mongo import UnitOfWork
+from servicekit.topology import EVENTS_EXCHANGE, ServiceQueue
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[..., Awaitable[None]]
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler for a message that can never succeed: dead-letter it now."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    model: type[EventData]
+    handler: Handler
+    injected: dict[str, type]
+
+
+class EventRouter:
+    """The event handlers of one area of a service."""
+
+    def __init__(self) -> None:
+        self.registrations: list[Registration] = []
+
+    def handles(self, model: type[EventData]) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            hints = typing.get_type_hints(handler)
+            parameters = list(inspect.signature(handler).parameters)
+            if len(parameters) < 2:
+                raise TypeError(f"{handler.__name__} must take (event, uow, ...)")
+            injected = {name: hints[name] for name in parameters[2:]}
+            self.registrations.append(Registration(model, handler, injected))
+            return handler
+
+        return register
+
+
+class Dependencies:
+    """What handlers and routes may ask for, found by type."""
+
+    def __init__(self, *objects: object) -> None:
+        self._by_type: dict[type, object] = {}
+        for obj in objects:
+            self.add(obj)
+
+    def add(self, obj: object) -> None:
+        for cls in type(obj).__mro__[:-1]:  # the class and its bases, not object
+            self._by_type.setdefault(cls, obj)
+
+    def get(self, cls: type) -> Any:
+        try:
+            return self._by_type[cls]
+        except KeyError:
+            raise LookupError(f"no dependency of type {cls.__name__} was provided") from None
+
+
+def retry_delay(delivery_count: int, initial: float, maximum: float) -> float:
+    """Exponential backoff by how often the broker has delivered the message."""
+    return min(initial * 2**delivery_count, maximum)
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        service: str,
+        routers: Iterable[EventRouter],
+        inbox: Inbox,
+        dependencies: Dependencies,
+        metrics: ServiceMetrics,
+        *,
+        prefetch: int,
+        delivery_limit: int,
+        backoff: tuple[float, float],
+    ) -> None:
+        self.service = service
+        self.registrations = [r for router in routers for r in router.registrations]
+        self._inbox = inbox
+        self._dependencies = dependencies
+        self._metrics = metrics
+        self._prefetch = prefetch
+        self._delivery_limit = delivery_limit
+        self._backoff = backoff
+        types = [r.model.event_type() for r in self.registrations]
+        duplicates = {t for t in types if types.count(t) > 1}
+        if duplicates:
+            raise TypeError(f"more than one handler for {sorted(duplicates)}")
+
+    @property
+    def queue(self) -> ServiceQueue:
+        keys = tuple(sorted(r.model.routing_key() for r in self.registrations))
+        return ServiceQueue(self.service, keys, self._delivery_limit)
+
+    def subscribe(self, broker: RabbitBroker) -> None:
+        """Register one FastStream subscriber on the queue, a handler per event type."""
+        if not self.registrations:
+            return
+        subscriber = broker.subscriber(
+            RabbitQueue(self.service, queue_type=QueueType.QUORUM, declare=False),
+            channel=Channel(prefetch_count=self._prefetch),
+            ack_policy=AckPolicy.REJECT_ON_ERROR,
+            decoder=decode_json_body,
+            title=self.service,
+        )
+        for registration in self.registrations:
+            subscriber(
+                self._faststream_handler(registration),
+                filter=_has_type(registration.model.event_type()),
+            )
+        subscriber(reject_unhandled)  # registered last: only what no filter took
+
+    def _faststream_handler(self, registration: Registration) -> Handler:
+        async def consume(event: Any, message: Any) -> None:
+            await self._consume(registration, event, message)
+
+        # FastStream validates the body into this pydantic model before the call.
+        consume.__annotations__ = {
+            "event": CloudEvent[registration.model],  # type: ignore[name-defined]
+            "message": RabbitMessage,
+            "return": None,
+        }
+        consume.__name__ = registration.handler.__name__
+        consume.__qualname__ = registration.handler.__qualname__
+        consume.__doc__ = registration.handler.__doc__
+        return consume
+
+    async def _consume(
+        self, registration: Registration, event: CloudEvent[Any], message: Any
+    ) -> None:
+        token = logs.correlation_id.set(event.correlationid)
+        try:
+            await self._apply(registration, event, message)
+        finally:
+            logs.correlation_id.reset(token)
+
+    async def _apply(
+        self, registration: Registration, event: CloudEvent[Any], message: Any
+    ) -> None:
+        injected = {n: self._dependencies.get(t) for n, t in registration.injected.items()}
+
+        async def handle(uow: UnitOfWork) -> None:
+            await registration.handler(event, uow, **injected)
+
+        context = {"event_id": str(event.id), "event_type": event.type}
+        try:
+            applied = await self._inbox.process(event, handle)
+        except PermanentFailure as failure:
+            log.error("event can never be handled; dead-lettered", extra={**context, "reason": str(failure)})
+            raise RejectMessage(requeue=False) from failure
+        except Exception as error:
+            deliveries = int((message.raw_message.headers or {}).get("x-delivery-count") or 0)
+            self._metrics.handler_retries.labels(event.type).inc()
+            last = deliveries >= self._delivery_limit
+            log.log(
+                logging.ERROR if last else logging.WARNING,
+                "handler failed; dead-lettered" if last else "handler failed; will be retried",
+                extra={**context, "error": type(error).__name__, "deliveries": deliveries},
+                exc_info=last,
+            )
+            await asyncio.sleep(retry_delay(deliveries, *self._backoff))
+            raise NackMessage(requeue=True) from error
+        if not applied:
+            self._metrics.duplicates_ignored.labels(event.type).inc()
+            log.info("duplicate event ignored", extra=context)
+
+
+def _has_type(event_type: str) -> Callable[[Any], bool]:
+    def matches(message: Any) -> bool:
+        # The AMQP type property, not the routing key: a message replayed from
+        # the dead-letter queue arrives through the default exchange.
+        return bool(message.raw_message.type == event_type)
+
+    return matches
+
+
+async def reject_unhandled(message: RabbitMessage) -> None:
+    log.error(
+        "no handler for this message; dead-lettered",
+        extra={"message_type": message.raw_message.type, "message_id": message.message_id},
+    )
+    raise RejectMessage(requeue=False)
+
+
+def decode_json_body(message: Any) -> Any:
+    """Decode the JSON body whatever its JSON content type (CloudEvents uses +json)."""
+    return json.loads(message.body)
+
+
+def events_exchange() -> RabbitExchange:
+    # declare=False: the exchange is declared by the topology; passive here.
+    return RabbitExchange(EVENTS_EXCHANGE, type=ExchangeType.TOPIC, durable=True, declare=False)
+
+
+def outbox_publisher(broker: RabbitBroker, metrics: ServiceMetrics) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    """Publish one outbox record: persistent, confirmed, mandatory."""
+    exchange = events_exchange()
+
+    async def publish(record: dict[str, Any]) -> None:
+        await broker.publish(
+            record["body"],
+            exchange=exchange,
+            routing_key=record["routing_key"],
+            persist=True,
+            mandatory=True,
+            message_id=record["_id"],
+            correlation_id=record["correlation_id"],
+            content_type=CLOUDEVENTS_CONTENT_TYPE,
+            message_type=record["type"],
+            timestamp=record["time"],
+        )
+        metrics.events_published.labels(record["type"]).inc()
+
+    return publish

@@ -1,0 +1,53 @@
+"""Waiting on conditions (never sleeping and hoping) and minting test tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from servicekit.auth import mint_token
+from servicekit.settings import DEVELOPMENT_JWT_SECRET
+
+T = TypeVar("T")
+
+ISSUER = "urn:buurtsignaal:dev-issuer"
+AUDIENCE = "buurtsignaal"
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    until: Callable[[T], bool] = bool,
+    *,
+    timeout: float = 20.0,
+    interval: float = 0.05,
+    what: str = "the condition",
+) -> T:
+    """Call ``probe`` until ``until(result)`` holds; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if until(result):
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not hold within {timeout}s; last value: {result!r}")
+        await asyncio.sleep(interval)
+
+
+def token_for(
+    sub: str,
+    *roles: str,
+    teams: list[str] | None = None,
+    org: str | None = None,
+    secret: str = DEVELOPMENT_JWT_SECRET,
+    ttl_seconds: int = 3600,
+    issuer: str = ISSUER,
+    audience: str = AUDIENCE,
+) -> dict[str, str]:
+    """An Authorization header for a development token."""
+    token = mint_token(
+        secret=secret, sub=sub, roles=list(roles), teams=teams, org=org,
+        issuer=issuer, audience=audience, ttl_seconds=ttl_seconds,
+    )
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,1 @@
+"""The cases service: case lifecycle, programmes and teams, deadlines, screening, contacts."""

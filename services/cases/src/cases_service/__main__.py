@@ -1,0 +1,5 @@
+from servicekit.runner import serve
+
+from cases_service.app import definition
+
+serve(definition)

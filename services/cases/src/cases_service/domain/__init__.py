@@ -1,0 +1,1 @@
+"""Pure rules of cases: no I/O."""

@@ -1,0 +1,1 @@
+"""The reporting service: projections of all events, reports, business metrics."""

@@ -1,0 +1,5 @@
+from servicekit.runner import serve
+
+from reporting_service.app import definition
+
+serve(definition)

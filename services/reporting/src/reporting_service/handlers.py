@@ -1,0 +1,44 @@
+"""Projections: every counted event adds one to its day, district, programme and source."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from buurtsignaal_contracts import CloudEvent
+from buurtsignaal_contracts.events import CaseOpened, SignalReceived
+from servicekit.messaging import EventRouter
+from servicekit.mongo import UnitOfWork
+
+from reporting_service.settings import ReportingSettings
+from reporting_service.store import UNASSIGNED, DailyFigures
+
+projections = EventRouter()
+
+
+@projections.handles(SignalReceived)
+async def count_signal(
+    event: CloudEvent[SignalReceived], uow: UnitOfWork, settings: ReportingSettings
+) -> None:
+    signal = event.data
+    programme = signal.suggested_programme.value if signal.suggested_programme else UNASSIGNED
+    await DailyFigures(uow, ZoneInfo(settings.report_timezone)).add(
+        signal.received_at,
+        district=signal.district,
+        programme=programme,
+        source=signal.source_type.value,
+        measure="signals",
+    )
+
+
+@projections.handles(CaseOpened)
+async def count_case_opened(
+    event: CloudEvent[CaseOpened], uow: UnitOfWork, settings: ReportingSettings
+) -> None:
+    case = event.data
+    await DailyFigures(uow, ZoneInfo(settings.report_timezone)).add(
+        case.opened_at,
+        district=case.district,
+        programme=case.programme.value,
+        source=case.source_type.value,
+        measure="cases_opened",
+    )

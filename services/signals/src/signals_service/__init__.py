@@ -1,0 +1,1 @@
+"""The signals service: where personal data enters buurtsignaal."""

@@ -1,0 +1,1 @@
+"""Pure rules of intake and identity: no I/O."""
