@@ -12,10 +12,10 @@ import pytest
 from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, new_event
 from servicekit.deadletters import list_dead_letters, replay_dead_letters
 from servicekit.outbox import OUTBOX
-from servicekit.testing import eventually
+from servicekit.testing import eventually, queue_depth
 from servicekit.testing.service import running_service
 from servicekit.testing.tap import EventTap
-from servicekit.topology import EVENTS_EXCHANGE, declare_shared, queue_depth
+from servicekit.topology import declare_shared
 
 from servicekit.testing.sample import SERVICE, Probe, kit_definition, signal_data
 

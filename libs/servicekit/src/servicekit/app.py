@@ -215,7 +215,9 @@ async def stop(runtime: ServiceRuntime) -> None:
     log.info("service stopping")
     for task in runtime.tasks:
         task.cancel()
-    await asyncio.gather(*runtime.tasks, return_exceptions=True)
+    if runtime.tasks:
+        # A task cancelled in the middle of a broker call may take a moment.
+        await asyncio.wait(runtime.tasks, timeout=5)
     runtime.tasks.clear()
     for subscriber in runtime.broker.subscribers:
         await subscriber.stop()  # waits up to graceful_timeout for in-flight messages
@@ -241,10 +243,18 @@ async def _probe_dead_letters(runtime: ServiceRuntime) -> None:
     if not runtime.consumer.registrations or runtime.amqp is None:
         return
     name = dead_letter_queue(runtime.definition.name)
+    channel = None
     while True:
-        with contextlib.suppress(Exception):
-            runtime.metrics.dead_letters.labels(name).set(await queue_depth(runtime.amqp, name))
+        try:
+            if channel is None or channel.is_closed:
+                channel = await runtime.amqp.channel()
+            depth = await queue_depth(channel, name)
+            runtime.metrics.dead_letters.labels(name).set(depth)
             runtime.metrics.outbox_backlog.set(await runtime.relay.backlog())
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # the broker or database is away; the next round retries
+            log.debug("dead-letter probe failed", extra={"error": type(error).__name__})
         await asyncio.sleep(runtime.settings.dead_letter_probe_interval)
 
 

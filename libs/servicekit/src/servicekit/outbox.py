@@ -103,8 +103,7 @@ class OutboxRelay:
         if self._task is None:
             return
         self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await asyncio.wait([self._task], timeout=5)  # a cancelled publish may take a moment
         self._task = None
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.drain(), timeout)

@@ -92,8 +92,7 @@ async def declare_topology(
             await declare_service_queue(channel, queue)
 
 
-async def queue_depth(connection: AbstractRobustConnection, name: str) -> int:
+async def queue_depth(channel: AbstractChannel, name: str) -> int:
     """Messages ready in a queue (passive declare: never creates it)."""
-    async with connection.channel() as channel:
-        queue = await channel.declare_queue(name, passive=True)
-        return queue.declaration_result.message_count or 0
+    queue = await channel.declare_queue(name, passive=True, robust=False)
+    return queue.declaration_result.message_count or 0

@@ -7,6 +7,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from aio_pika.abc import AbstractRobustConnection
+
+from servicekit import topology
 from servicekit.auth import mint_token
 from servicekit.settings import DEVELOPMENT_JWT_SECRET
 
@@ -51,3 +54,9 @@ def token_for(
         issuer=issuer, audience=audience, ttl_seconds=ttl_seconds,
     )
     return {"Authorization": f"Bearer {token}"}
+
+
+async def queue_depth(connection: AbstractRobustConnection, name: str) -> int:
+    """Ready messages in a queue, on a short-lived channel of the test's connection."""
+    async with connection.channel() as channel:
+        return await topology.queue_depth(channel, name)
