@@ -3,7 +3,6 @@
 import copy
 
 import pytest
-
 from buurtsignaal_contracts.compatibility import breaking_changes
 from buurtsignaal_contracts.events import CaseOpened
 from buurtsignaal_contracts.schemas import event_schema
@@ -39,7 +38,10 @@ def changed(edit):
         (lambda s: s["properties"]["count"].update(minimum=1), "minimum raised"),
         (lambda s: s["properties"]["items"]["items"].update(maxLength=5), "maxLength lowered"),
         (lambda s: s["properties"]["id"].update(format="date"), "format narrowed"),
-        (lambda s: s["properties"]["note"]["anyOf"][0].update(pattern="^[a-c]+$"), "pattern narrowed"),
+        (
+            lambda s: s["properties"]["note"]["anyOf"][0].update(pattern="^[a-c]+$"),
+            "pattern narrowed",
+        ),
     ],
 )
 def test_breaking_changes_are_found(edit, expected):
@@ -56,7 +58,9 @@ def test_breaking_changes_are_found(edit, expected):
         lambda s: s["properties"]["count"].pop("minimum"),
         lambda s: s["required"].remove("status"),
         lambda s: s["properties"]["items"]["items"].update(maxLength=20),
-        lambda s: s["properties"].update(id={"anyOf": [{"type": "string", "format": "uuid"}, {"type": "null"}]}),
+        lambda s: s["properties"].update(
+            id={"anyOf": [{"type": "string", "format": "uuid"}, {"type": "null"}]}
+        ),
     ],
 )
 def test_compatible_changes_pass(edit):

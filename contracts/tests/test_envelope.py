@@ -2,17 +2,27 @@ import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from pydantic import ValidationError
-
 from buurtsignaal_contracts import CloudEvent, all_events, model_for_type, new_event
 from buurtsignaal_contracts.codes import AgeBand, Category, SourceType
 from buurtsignaal_contracts.events import SignalReceived
+from pydantic import ValidationError
 
 REQUIRED_EVENTS = {
-    "signal-received", "signal-matched", "signal-withdrawn", "signal-expired",
-    "case-opened", "case-assigned", "case-status-changed", "screening-completed",
-    "contact-recorded", "mayor-letter-requested", "mayor-letter-sent",
-    "deadline-breached", "case-closed", "case-reopened", "notification-sent",
+    "signal-received",
+    "signal-matched",
+    "signal-withdrawn",
+    "signal-expired",
+    "case-opened",
+    "case-assigned",
+    "case-status-changed",
+    "screening-completed",
+    "contact-recorded",
+    "mayor-letter-requested",
+    "mayor-letter-sent",
+    "deadline-breached",
+    "case-closed",
+    "case-reopened",
+    "notification-sent",
     "subject-erased",
 }
 
@@ -33,7 +43,7 @@ def a_signal() -> SignalReceived:
 
 def test_catalogue_has_every_required_event_in_version_1():
     names = {m.event_name for m in all_events() if m.version == 1}
-    assert REQUIRED_EVENTS <= names
+    assert names >= REQUIRED_EVENTS
 
 
 def test_type_routing_key_and_source_follow_the_naming_rules():

@@ -99,7 +99,7 @@ def _kind(node: Schema) -> str:
         return str(node["type"])
     if "const" in node:
         return _json_type(node["const"])
-    if "enum" in node and node["enum"]:
+    if node.get("enum"):
         return _json_type(node["enum"][0])
     if "properties" in node:
         return "object"

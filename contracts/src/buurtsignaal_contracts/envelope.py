@@ -80,9 +80,7 @@ class CloudEvent(BaseModel, Generic[DataT]):
     specversion: Literal["1.0"] = SPEC_VERSION
     id: uuid.UUID = Field(description="Unique per event; also the AMQP message_id.")
     source: Annotated[str, StringConstraints(pattern=r"^urn:buurtsignaal:[a-z]+$")]
-    type: Annotated[
-        str, StringConstraints(pattern=r"^nl\.buurtsignaal\.[a-z]+\.[a-z-]+\.v[0-9]+$")
-    ]
+    type: Annotated[str, StringConstraints(pattern=r"^nl\.buurtsignaal\.[a-z]+\.[a-z-]+\.v[0-9]+$")]
     subject: SubjectId = Field(description="The aggregate id; never personal data.")
     time: AwareDatetime
     datacontenttype: Literal["application/json"] = DATA_CONTENT_TYPE

@@ -8,16 +8,14 @@ import uuid
 
 import aio_pika
 import pytest
-
 from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, new_event
 from servicekit.deadletters import list_dead_letters, replay_dead_letters
 from servicekit.outbox import OUTBOX
 from servicekit.testing import eventually, queue_depth
+from servicekit.testing.sample import SERVICE, Probe, kit_definition, signal_data
 from servicekit.testing.service import running_service
 from servicekit.testing.tap import EventTap
 from servicekit.topology import declare_shared
-
-from servicekit.testing.sample import SERVICE, Probe, kit_definition, signal_data
 
 pytestmark = pytest.mark.integration
 
@@ -38,8 +36,13 @@ async def publish_raw(connection, body: bytes, message_id: str, event_type: str 
     channel = await connection.channel(publisher_confirms=True)
     exchange = await declare_shared(channel)
     await exchange.publish(
-        aio_pika.Message(body, message_id=message_id, type=event_type,
-                         content_type=CLOUDEVENTS_CONTENT_TYPE, delivery_mode=2),
+        aio_pika.Message(
+            body,
+            message_id=message_id,
+            type=event_type,
+            content_type=CLOUDEVENTS_CONTENT_TYPE,
+            delivery_mode=2,
+        ),
         routing_key="signals.signal-received.v1",
     )
     await channel.close()
@@ -49,7 +52,9 @@ async def publish_event(connection, event) -> None:
     await publish_raw(connection, event.to_json_bytes(), str(event.id))
 
 
-async def test_a_committed_event_is_published_persistent_confirmed_and_described(definition, amqp_connection):
+async def test_a_committed_event_is_published_persistent_confirmed_and_described(
+    definition, amqp_connection
+):
     async with running_service(definition) as service, EventTap(amqp_connection) as tap:
         response = await service.client.post("/emit")
         event_id = response.json()["event_id"]
@@ -82,14 +87,23 @@ async def test_a_rolled_back_change_publishes_nothing(definition, amqp_connectio
         assert await service.db.things.count_documents({}) == 1
 
 
-async def test_the_relay_publishes_what_an_earlier_run_left_behind(definition, amqp_connection, mongo_client, database_name):
+async def test_the_relay_publishes_what_an_earlier_run_left_behind(
+    definition, amqp_connection, mongo_client, database_name
+):
     stranded = new_event(signal_data())
-    await mongo_client[database_name][OUTBOX].insert_one({
-        "_id": str(stranded.id), "seq": 1, "type": stranded.type,
-        "routing_key": "signals.signal-received.v1", "correlation_id": stranded.correlationid,
-        "time": stranded.time, "body": stranded.to_json_bytes(), "created_at": stranded.time,
-        "published_at": None,
-    })
+    await mongo_client[database_name][OUTBOX].insert_one(
+        {
+            "_id": str(stranded.id),
+            "seq": 1,
+            "type": stranded.type,
+            "routing_key": "signals.signal-received.v1",
+            "correlation_id": stranded.correlationid,
+            "time": stranded.time,
+            "body": stranded.to_json_bytes(),
+            "created_at": stranded.time,
+            "published_at": None,
+        }
+    )
     async with EventTap(amqp_connection) as tap, running_service(definition):
         await tap.wait_for(TYPE, where=lambda e: e["id"] == str(stranded.id))
 
@@ -100,8 +114,11 @@ async def test_a_redelivered_event_changes_nothing(definition, amqp_connection, 
         await publish_event(amqp_connection, event)
         await publish_event(amqp_connection, event)
         duplicates = service.runtime.metrics.duplicates_ignored.labels(TYPE)
-        await eventually(lambda: asyncio.sleep(0, duplicates._value.get()), lambda v: v == 1,
-                         what="the second delivery being recognised")
+        await eventually(
+            lambda: asyncio.sleep(0, duplicates._value.get()),
+            lambda v: v == 1,
+            what="the second delivery being recognised",
+        )
         counts = await service.db.counts.find_one({"_id": "signals"})
         assert counts["n"] == 1
         assert probe.calls == 1
@@ -114,13 +131,19 @@ async def test_a_failing_handler_is_retried_then_dead_lettered_and_replayed_once
     event = new_event(signal_data())
     async with running_service(definition) as service:
         await publish_event(amqp_connection, event)
-        await eventually(lambda: queue_depth(amqp_connection, f"{SERVICE}.dlq"), lambda n: n == 1,
-                         what="the message in the dead-letter queue")
+        await eventually(
+            lambda: queue_depth(amqp_connection, f"{SERVICE}.dlq"),
+            lambda n: n == 1,
+            what="the message in the dead-letter queue",
+        )
         assert probe.calls == 3, "first delivery plus delivery_limit=2 redeliveries"
         assert service.runtime.metrics.handler_retries.labels(TYPE)._value.get() == 3
         gauge = service.runtime.metrics.dead_letters.labels(f"{SERVICE}.dlq")
-        await eventually(lambda: asyncio.sleep(0, gauge._value.get()), lambda v: v == 1,
-                         what="the dead-letter gauge")
+        await eventually(
+            lambda: asyncio.sleep(0, gauge._value.get()),
+            lambda v: v == 1,
+            what="the dead-letter gauge",
+        )
 
         (letter,) = await list_dead_letters(amqp_url, SERVICE)
         assert letter.message_id == str(event.id) and letter.event_type == TYPE
@@ -128,18 +151,26 @@ async def test_a_failing_handler_is_retried_then_dead_lettered_and_replayed_once
 
         probe.fail = False
         assert await replay_dead_letters(amqp_url, SERVICE) == [str(event.id)]
-        await eventually(lambda: service.db.counts.find_one({"_id": "signals"}),
-                         lambda c: c is not None and c["n"] == 1, what="the replayed event handled")
+        await eventually(
+            lambda: service.db.counts.find_one({"_id": "signals"}),
+            lambda c: c is not None and c["n"] == 1,
+            what="the replayed event handled",
+        )
         assert await queue_depth(amqp_connection, f"{SERVICE}.dlq") == 0
 
 
-async def test_a_message_that_cannot_be_parsed_is_dead_lettered_at_once(definition, amqp_connection, probe):
+async def test_a_message_that_cannot_be_parsed_is_dead_lettered_at_once(
+    definition, amqp_connection, probe
+):
     async with running_service(definition) as service:
         await publish_raw(amqp_connection, b"{not json", message_id=str(uuid.uuid4()))
         body = json.dumps({"specversion": "1.0", "type": TYPE, "data": {}}).encode()
         await publish_raw(amqp_connection, body, message_id=str(uuid.uuid4()))
-        await eventually(lambda: queue_depth(amqp_connection, f"{SERVICE}.dlq"), lambda n: n == 2,
-                         what="both messages in the dead-letter queue")
+        await eventually(
+            lambda: queue_depth(amqp_connection, f"{SERVICE}.dlq"),
+            lambda n: n == 2,
+            what="both messages in the dead-letter queue",
+        )
         assert probe.calls == 0
         assert service.runtime.metrics.handler_retries.labels(TYPE)._value.get() == 0
 
@@ -151,8 +182,11 @@ async def test_a_message_of_a_type_without_handler_is_dead_lettered(definition, 
             aio_pika.Message(b"{}", message_id="odd-1", type="nl.buurtsignaal.x.unknown.v1"),
             routing_key=SERVICE,
         )
-        await eventually(lambda: queue_depth(amqp_connection, f"{SERVICE}.dlq"), lambda n: n == 1,
-                         what="the unhandled message in the dead-letter queue")
+        await eventually(
+            lambda: queue_depth(amqp_connection, f"{SERVICE}.dlq"),
+            lambda n: n == 1,
+            what="the unhandled message in the dead-letter queue",
+        )
 
 
 async def test_shutdown_finishes_the_message_in_flight(

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import pytest
-
 from servicekit.devstack.processes import DatabaseProcess
 from servicekit.testing import token_for
 from servicekit.testing.sample import Probe, kit_definition
@@ -63,7 +61,9 @@ async def test_health_and_metrics(definition):
         metrics = (await service.client.get("/metrics")).text
     assert "buurtsignaal_outbox_backlog" in metrics
     assert 'buurtsignaal_dead_letter_messages{queue="kittest.dlq"}' in metrics
-    assert 'buurtsignaal_http_requests_total{method="POST",route="/emit",status="200"} 1.0' in metrics
+    assert (
+        'buurtsignaal_http_requests_total{method="POST",route="/emit",status="200"} 1.0' in metrics
+    )
     assert "faststream_received_messages_total" in metrics or "faststream" in metrics
 
 
@@ -77,7 +77,9 @@ async def test_a_database_outage_answers_503_quickly_and_the_service_recovers(am
             assert ok.status_code == 201
             database.stop()
             started = time.monotonic()
-            down = await service.client.post("/things", json={"kind": "a", "size": 2}, headers=WORKER)
+            down = await service.client.post(
+                "/things", json={"kind": "a", "size": 2}, headers=WORKER
+            )
             elapsed = time.monotonic() - started
             assert down.status_code == 503
             assert down.headers["retry-after"] == "5"
@@ -86,8 +88,12 @@ async def test_a_database_outage_answers_503_quickly_and_the_service_recovers(am
             assert ready.status_code == 503 and "database" in ready.json()["detail"]
 
             database.start()
-            recovered = await service.client.post("/things", json={"kind": "a", "size": 3}, headers=WORKER)
+            recovered = await service.client.post(
+                "/things", json={"kind": "a", "size": 3}, headers=WORKER
+            )
             assert recovered.status_code == 201
-            assert await service.db.things.count_documents({}) == 2, "the refused request stored nothing"
+            assert await service.db.things.count_documents({}) == 2, (
+                "the refused request stored nothing"
+            )
     finally:
         database.stop()

@@ -9,7 +9,13 @@ def test_log_lines_are_json_with_correlation_id_and_extras():
     token = logs.correlation_id.set("corr-1")
     try:
         record = logging.makeLogRecord(
-            {"name": "x", "levelno": 20, "levelname": "INFO", "msg": "case opened", "case_id": "c-1"}
+            {
+                "name": "x",
+                "levelno": 20,
+                "levelname": "INFO",
+                "msg": "case opened",
+                "case_id": "c-1",
+            }
         )
         line = json.loads(formatter.format(record))
     finally:

@@ -1,5 +1,4 @@
 import pytest
-
 from buurtsignaal_contracts import CloudEvent
 from buurtsignaal_contracts.events import SignalReceived
 from servicekit.areas import AreaConfig, load_area_config
@@ -15,7 +14,9 @@ def test_handlers_declare_injected_dependencies_by_type():
     router = EventRouter()
 
     @router.handles(SignalReceived)
-    async def handler(event: CloudEvent[SignalReceived], uow: UnitOfWork, areas: AreaConfig) -> None: ...
+    async def handler(
+        event: CloudEvent[SignalReceived], uow: UnitOfWork, areas: AreaConfig
+    ) -> None: ...
 
     (registration,) = router.registrations
     assert registration.model is SignalReceived
@@ -33,5 +34,6 @@ def test_dependencies_are_found_by_their_type_and_a_missing_one_is_named():
 def test_a_handler_must_take_event_and_unit_of_work():
     router = EventRouter()
     with pytest.raises(TypeError):
+
         @router.handles(SignalReceived)
         async def handler(event: CloudEvent[SignalReceived]) -> None: ...

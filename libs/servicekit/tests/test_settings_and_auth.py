@@ -3,7 +3,6 @@ import time
 import jwt
 import pytest
 from pydantic import ValidationError
-
 from servicekit.auth import AuthenticationError, Role, TokenVerifier, mint_token
 from servicekit.settings import DEVELOPMENT_JWT_SECRET, ServiceSettings
 
@@ -15,18 +14,30 @@ def verifier(secret: str = "s" * 40) -> TokenVerifier:
 
 
 def token(**overrides):
-    claims = dict(secret="s" * 40, sub="w-17", roles=["worker"], teams=["wot-west"], org="bs",
-                  issuer=ISSUER, audience=AUDIENCE)
+    claims = dict(
+        secret="s" * 40,
+        sub="w-17",
+        roles=["worker"],
+        teams=["wot-west"],
+        org="bs",
+        issuer=ISSUER,
+        audience=AUDIENCE,
+    )
     claims.update(overrides)
     return mint_token(**claims)
 
 
 def test_development_gets_the_development_secret_and_production_refuses_to_start():
-    assert ServiceSettings(service_name="x").auth_jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET
+    assert (
+        ServiceSettings(service_name="x").auth_jwt_secret.get_secret_value()
+        == DEVELOPMENT_JWT_SECRET
+    )
     with pytest.raises(ValidationError, match="production needs"):
         ServiceSettings(service_name="x", environment="production")
     with pytest.raises(ValidationError, match="development JWT secret is refused"):
-        ServiceSettings(service_name="x", environment="production", auth_jwt_secret=DEVELOPMENT_JWT_SECRET)
+        ServiceSettings(
+            service_name="x", environment="production", auth_jwt_secret=DEVELOPMENT_JWT_SECRET
+        )
 
 
 def test_database_name_defaults_to_the_service():
@@ -50,11 +61,21 @@ def test_a_valid_token_gives_the_principal():
         token(ttl_seconds=-10),
         token(roles=["emperor"]),
         "not-a-jwt",
-        jwt.encode({"sub": "w", "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 60},
-                   key=None, algorithm="none"),
+        jwt.encode(
+            {"sub": "w", "iss": ISSUER, "aud": AUDIENCE, "exp": int(time.time()) + 60},
+            key=None,
+            algorithm="none",
+        ),
     ],
-    ids=["wrong-signature", "wrong-issuer", "wrong-audience", "expired", "unknown-role",
-         "garbage", "unsigned"],
+    ids=[
+        "wrong-signature",
+        "wrong-issuer",
+        "wrong-audience",
+        "expired",
+        "unknown-role",
+        "garbage",
+        "unsigned",
+    ],
 )
 def test_bad_tokens_are_refused(bad):
     with pytest.raises(AuthenticationError):

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 
 import aio_pika
 import pytest
-
 from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, new_event
 from buurtsignaal_contracts.codes import AgeBand, Category, SourceType
 from buurtsignaal_contracts.events import SignalReceived
@@ -24,10 +23,17 @@ NOORD_WORKER = token_for("w-noord", "worker", teams=["wot-noord"])
 
 
 def signal(person: str, **changes) -> SignalReceived:
-    fields = dict(signal_id=uuid.uuid4(), person=person, source_type=SourceType.SCHOOL,
-                  reporting_org="obs-de-singel", category=Category.BEHAVIOUR_AGGRESSION, district="west",
-                  age_band=AgeBand.AGE_5_TO_11, occurred_on=date(2026, 11, 2),
-                  received_at=datetime(2026, 11, 3, 9, tzinfo=UTC))
+    fields = dict(
+        signal_id=uuid.uuid4(),
+        person=person,
+        source_type=SourceType.SCHOOL,
+        reporting_org="obs-de-singel",
+        category=Category.BEHAVIOUR_AGGRESSION,
+        district="west",
+        age_band=AgeBand.AGE_5_TO_11,
+        occurred_on=date(2026, 11, 2),
+        received_at=datetime(2026, 11, 3, 9, tzinfo=UTC),
+    )
     fields.update(changes)
     return SignalReceived(**fields)
 
@@ -41,15 +47,22 @@ async def publish(connection, *events) -> None:
     exchange = await declare_shared(channel)
     for event in events:
         await exchange.publish(
-            aio_pika.Message(event.to_json_bytes(), message_id=str(event.id), type=event.type,
-                             content_type=CLOUDEVENTS_CONTENT_TYPE, delivery_mode=2),
+            aio_pika.Message(
+                event.to_json_bytes(),
+                message_id=str(event.id),
+                type=event.type,
+                content_type=CLOUDEVENTS_CONTENT_TYPE,
+                delivery_mode=2,
+            ),
             routing_key=event.data.routing_key(),
         )
     await channel.close()
 
 
 async def cases_of(service, person: str) -> list[dict]:
-    response = await service.client.get("/api/v1/cases", params={"person": person}, headers=WEST_WORKER)
+    response = await service.client.get(
+        "/api/v1/cases", params={"person": person}, headers=WEST_WORKER
+    )
     return response.json()["items"]
 
 
@@ -67,29 +80,45 @@ async def test_a_signal_opens_a_case_for_the_team_of_the_district(cases, amqp_co
     assert case["status"] == "open" and case["signals"][0]["signal_id"] == str(first.data.signal_id)
 
 
-async def test_later_signals_join_the_open_case_and_another_programme_opens_another(cases, amqp_connection):
+async def test_later_signals_join_the_open_case_and_another_programme_opens_another(
+    cases, amqp_connection
+):
     person = a_person()
     async with EventTap(amqp_connection) as tap:
         await publish(amqp_connection, new_event(signal(person)))
         await tap.wait_for(OPENED, where=lambda e: e["data"]["person"] == person)
-        await publish(amqp_connection, new_event(signal(person, source_type=SourceType.POLICE,
-                                                        reporting_org="politie-schiedam")))
-        await publish(amqp_connection, new_event(signal(person, category=Category.SCHOOL_ABSENCE_RELATIVE)))
+        await publish(
+            amqp_connection,
+            new_event(
+                signal(person, source_type=SourceType.POLICE, reporting_org="politie-schiedam")
+            ),
+        )
+        await publish(
+            amqp_connection, new_event(signal(person, category=Category.SCHOOL_ABSENCE_RELATIVE))
+        )
         await tap.wait_for(OPENED, 2, where=lambda e: e["data"]["person"] == person)
-        found = await eventually(lambda: cases_of(cases, person),
-                                 lambda cs: sum(len(c["signals"]) for c in cs) == 3, what="three signals on cases")
+        found = await eventually(
+            lambda: cases_of(cases, person),
+            lambda cs: sum(len(c["signals"]) for c in cs) == 3,
+            what="three signals on cases",
+        )
     by_programme = {c["programme"]: c for c in found}
     assert set(by_programme) == {"early-signalling", "truancy-taskforce"}
     assert [s["reporting_org"] for s in by_programme["early-signalling"]["signals"]] == [
-        "obs-de-singel", "politie-schiedam"]
+        "obs-de-singel",
+        "politie-schiedam",
+    ]
 
 
 async def test_signals_arriving_together_for_a_new_person_open_one_case(cases, amqp_connection):
     person = a_person()
     events = [new_event(signal(person)) for _ in range(6)]
     await publish(amqp_connection, *events)
-    found = await eventually(lambda: cases_of(cases, person),
-                             lambda cs: cs and len(cs[0]["signals"]) == 6, what="all six signals on the case")
+    found = await eventually(
+        lambda: cases_of(cases, person),
+        lambda cs: cs and len(cs[0]["signals"]) == 6,
+        what="all six signals on the case",
+    )
     assert len(found) == 1
 
 
@@ -98,8 +127,11 @@ async def test_the_same_event_twice_opens_one_case(cases, amqp_connection):
     event = new_event(signal(person))
     await publish(amqp_connection, event, event)
     duplicates = cases.runtime.metrics.duplicates_ignored.labels(event.type)
-    await eventually(lambda: asyncio.sleep(0, duplicates._value.get()), lambda v: v == 1,
-                     what="the duplicate recognised")
+    await eventually(
+        lambda: asyncio.sleep(0, duplicates._value.get()),
+        lambda v: v == 1,
+        what="the duplicate recognised",
+    )
     assert len(await cases_of(cases, person)) == 1
 
 
@@ -110,7 +142,9 @@ async def test_a_worker_sees_only_the_cases_of_their_team(cases, amqp_connection
     own = await cases.client.get(f"/api/v1/cases/{case['id']}", headers=WEST_WORKER)
     other = await cases.client.get(f"/api/v1/cases/{case['id']}", headers=NOORD_WORKER)
     missing = await cases.client.get(f"/api/v1/cases/{uuid.uuid4()}", headers=NOORD_WORKER)
-    listed = await cases.client.get("/api/v1/cases", params={"person": person}, headers=NOORD_WORKER)
+    listed = await cases.client.get(
+        "/api/v1/cases", params={"person": person}, headers=NOORD_WORKER
+    )
     assert own.status_code == 200
     assert other.status_code == missing.status_code == 404, "another team's case looks like no case"
     assert other.json()["detail"] == missing.json()["detail"]

@@ -1,5 +1,4 @@
 import pytest
-
 from buurtsignaal_contracts.codes import AgeBand, Category, Programme
 from cases_service.domain.programme import load_programme_rules
 
@@ -15,8 +14,18 @@ RULES = load_programme_rules()
         (Category.BEHAVIOUR_VANDALISM, AgeBand.AGE_12_TO_17, None, Programme.INTENSIVE_YOUTH_WORK),
         (Category.POLICE_INCIDENT, AgeBand.AGE_18_TO_22, None, Programme.INTENSIVE_YOUTH_WORK),
         (Category.LONELINESS, AgeBand.AGE_12_TO_17, None, Programme.NEIGHBOURHOOD_TEAM),
-        (Category.SCHOOL_ABSENCE_ABSOLUTE, AgeBand.AGE_18_TO_22, None, Programme.NEIGHBOURHOOD_TEAM),
-        (Category.LONELINESS, AgeBand.AGE_12_TO_17, Programme.INTENSIVE_YOUTH_WORK, Programme.INTENSIVE_YOUTH_WORK),
+        (
+            Category.SCHOOL_ABSENCE_ABSOLUTE,
+            AgeBand.AGE_18_TO_22,
+            None,
+            Programme.NEIGHBOURHOOD_TEAM,
+        ),
+        (
+            Category.LONELINESS,
+            AgeBand.AGE_12_TO_17,
+            Programme.INTENSIVE_YOUTH_WORK,
+            Programme.INTENSIVE_YOUTH_WORK,
+        ),
     ],
 )
 def test_the_first_matching_rule_or_the_suggestion_decides(category, age_band, suggested, expected):

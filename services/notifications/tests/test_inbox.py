@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import aio_pika
 import pytest
-
 from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, new_event
 from buurtsignaal_contracts.codes import Programme, SourceType
 from buurtsignaal_contracts.events import CaseOpened
@@ -25,24 +24,39 @@ NOORD = token_for("w-noord", "worker", teams=["wot-noord"])
 
 def case_opened(team: str = "wot-west") -> CaseOpened:
     now = datetime(2026, 11, 3, 9, tzinfo=UTC)
-    return CaseOpened(case_id=uuid.uuid4(), team=team, programme=Programme.EARLY_SIGNALLING, district="west",
-                      person="ps-" + uuid.uuid4().hex, signal_id=uuid.uuid4(), source_type=SourceType.SCHOOL,
-                      opened_at=now, first_signal_at=now)
+    return CaseOpened(
+        case_id=uuid.uuid4(),
+        team=team,
+        programme=Programme.EARLY_SIGNALLING,
+        district="west",
+        person="ps-" + uuid.uuid4().hex,
+        signal_id=uuid.uuid4(),
+        source_type=SourceType.SCHOOL,
+        opened_at=now,
+        first_signal_at=now,
+    )
 
 
 async def publish(connection, event) -> None:
     channel = await connection.channel(publisher_confirms=True)
     exchange = await declare_shared(channel)
     await exchange.publish(
-        aio_pika.Message(event.to_json_bytes(), message_id=str(event.id), type=event.type,
-                         content_type=CLOUDEVENTS_CONTENT_TYPE, delivery_mode=2),
+        aio_pika.Message(
+            event.to_json_bytes(),
+            message_id=str(event.id),
+            type=event.type,
+            content_type=CLOUDEVENTS_CONTENT_TYPE,
+            delivery_mode=2,
+        ),
         routing_key=event.data.routing_key(),
     )
     await channel.close()
 
 
 async def inbox(service, headers, **params) -> list[dict]:
-    return (await service.client.get("/api/v1/inbox", params=params, headers=headers)).json()["items"]
+    return (await service.client.get("/api/v1/inbox", params=params, headers=headers)).json()[
+        "items"
+    ]
 
 
 async def test_the_team_is_told_of_a_new_case_once(notifications, amqp_connection):
@@ -69,4 +83,6 @@ async def test_reading_is_per_person_and_only_for_recipients(notifications, amqp
     done = await notifications.client.post(f"/api/v1/inbox/{item['id']}/read", headers=WEST)
     assert done.status_code == 204
     assert await inbox(notifications, WEST, unread="true") == []
-    assert len(await inbox(notifications, WEST_TOO, unread="true")) == 1, "a colleague has not read it"
+    assert len(await inbox(notifications, WEST_TOO, unread="true")) == 1, (
+        "a colleague has not read it"
+    )

@@ -1,5 +1,4 @@
 import pytest
-
 from reporting_service.app import definition
 from reporting_service.settings import ReportingSettings
 from servicekit.testing.service import running_service
@@ -7,6 +6,8 @@ from servicekit.testing.service import running_service
 
 @pytest.fixture
 async def reporting(amqp_url, mongodb_url, database_name):
-    settings = ReportingSettings(amqp_url=amqp_url, mongodb_url=mongodb_url, mongodb_database=database_name)
+    settings = ReportingSettings(
+        amqp_url=amqp_url, mongodb_url=mongodb_url, mongodb_database=database_name
+    )
     async with running_service(definition(settings)) as service:
         yield service

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-
 from servicekit.outbox import OUTBOX
 from servicekit.testing import token_for
 from servicekit.testing.tap import EventTap
@@ -19,11 +18,19 @@ RECEIVED = "nl.buurtsignaal.signals.signal-received.v1"
 
 def body(**changes):
     today = date.today()
-    person = {"bsn": "999990019", "date_of_birth": (today - timedelta(days=10 * 365 + 40)).isoformat(),
-              "postcode": "3117 AB", "house_number": "12"}
-    signal = {"source_type": "school", "category": "behaviour-aggression", "person": person,
-              "occurred_on": (today - timedelta(days=1)).isoformat(),
-              "description": "Synthetisch: duwt medeleerlingen op het plein."}
+    person = {
+        "bsn": "999990019",
+        "date_of_birth": (today - timedelta(days=10 * 365 + 40)).isoformat(),
+        "postcode": "3117 AB",
+        "house_number": "12",
+    }
+    signal = {
+        "source_type": "school",
+        "category": "behaviour-aggression",
+        "person": person,
+        "occurred_on": (today - timedelta(days=1)).isoformat(),
+        "description": "Synthetisch: duwt medeleerlingen op het plein.",
+    }
     for key, value in changes.items():
         if key.startswith("person_"):
             person[key.removeprefix("person_")] = value
@@ -33,7 +40,9 @@ def body(**changes):
 
 
 async def stored(service) -> tuple[int, int]:
-    return await service.db.signals.count_documents({}), await service.db[OUTBOX].count_documents({})
+    return await service.db.signals.count_documents({}), await service.db[OUTBOX].count_documents(
+        {}
+    )
 
 
 async def test_a_signal_is_stored_and_announced_without_personal_data(signals, amqp_connection):
@@ -68,7 +77,9 @@ async def test_a_signal_is_stored_and_announced_without_personal_data(signals, a
         ({"unexpected": 1}, "unexpected"),
     ],
 )
-async def test_bad_input_gets_a_problem_naming_the_field_and_stores_nothing(signals, changes, field):
+async def test_bad_input_gets_a_problem_naming_the_field_and_stores_nothing(
+    signals, changes, field
+):
     before = await stored(signals)
     response = await signals.client.post("/api/v1/signals", json=body(**changes), headers=SCHOOL)
     assert response.status_code == 422
@@ -83,13 +94,38 @@ async def test_a_person_without_bsn_needs_name_and_address(signals):
     response = await signals.client.post("/api/v1/signals", json=signal, headers=SCHOOL)
     assert response.status_code == 422
     assert {e["field"] for e in response.json()["errors"]} >= {
-        "person.family_name", "person.postcode", "person.house_number"}
+        "person.family_name",
+        "person.postcode",
+        "person.house_number",
+    }
+
+
+async def test_a_known_person_keeps_their_district_and_an_unknown_one_needs_it(signals):
+    known = await signals.client.post("/api/v1/signals", json=body(), headers=SCHOOL)
+    bsn_only = body()
+    bsn_only["person"] = {"bsn": "999990019", "date_of_birth": bsn_only["person"]["date_of_birth"]}
+    again = await signals.client.post("/api/v1/signals", json=bsn_only, headers=POLICE)
+    assert (
+        again.status_code == 201 and again.json()["district"] == known.json()["district"] == "west"
+    )
+    before = await stored(signals)
+    stranger = body()
+    stranger["person"] = {"bsn": "999991772", "date_of_birth": bsn_only["person"]["date_of_birth"]}
+    refused = await signals.client.post("/api/v1/signals", json=stranger, headers=POLICE)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "district"
+    assert await stored(signals) == before
+    assert (
+        await signals.db.persons.count_documents({"pseudonym": {"$ne": known.json()["person"]}})
+        == 0
+    )
 
 
 async def test_the_same_person_is_recognised_by_bsn_and_by_name_and_address(signals):
     first = body(person_given_name="Zoë", person_family_name="van Oefening")
     by_bsn = body()
-    by_name = body(person_given_name="ZOE", person_family_name="Van Oefening", person_postcode="3117ab")
+    by_name = body(
+        person_given_name="ZOE", person_family_name="Van Oefening", person_postcode="3117ab"
+    )
     del by_name["person"]["bsn"]
     ids = []
     for signal in (first, by_bsn, by_name):
@@ -108,17 +144,28 @@ async def test_only_the_reporting_organisation_reads_a_signal_and_every_read_is_
     assert mine.json()["description"] == body()["description"]
     assert theirs.status_code == 404
     audit = await signals.db.audit_log.find({"person": created["person"]}).to_list()
-    assert [(a["action"], a["actor"]) for a in audit] == [("create", "r-school"), ("read", "r-school")]
+    assert [(a["action"], a["actor"]) for a in audit] == [
+        ("create", "r-school"),
+        ("read", "r-school"),
+    ]
 
 
 async def test_lists_show_only_your_organisation_and_page_through(signals):
     for _ in range(3):
         await signals.client.post("/api/v1/signals", json=body(), headers=SCHOOL)
-    await signals.client.post("/api/v1/signals", json=body(source_type="police", category="police-incident"),
-                              headers=POLICE)
-    first = (await signals.client.get("/api/v1/signals", params={"limit": 2}, headers=SCHOOL)).json()
-    rest = (await signals.client.get("/api/v1/signals", params={"limit": 2, "cursor": first["next_cursor"]},
-                                     headers=SCHOOL)).json()
+    await signals.client.post(
+        "/api/v1/signals",
+        json=body(source_type="police", category="police-incident"),
+        headers=POLICE,
+    )
+    first = (
+        await signals.client.get("/api/v1/signals", params={"limit": 2}, headers=SCHOOL)
+    ).json()
+    rest = (
+        await signals.client.get(
+            "/api/v1/signals", params={"limit": 2, "cursor": first["next_cursor"]}, headers=SCHOOL
+        )
+    ).json()
     seen = [s["id"] for s in first["items"] + rest["items"]]
     assert len(seen) == len(set(seen)) == 3
     assert {s["reporting_org"] for s in first["items"] + rest["items"]} == {"obs-de-singel"}
@@ -130,8 +177,12 @@ async def test_roles_and_organisation_are_required(signals):
     analyst = token_for("an-1", "analyst")
     no_org = token_for("r-x", "reporter")
     assert (await signals.client.post("/api/v1/signals", json=body())).status_code == 401
-    assert (await signals.client.post("/api/v1/signals", json=body(), headers=analyst)).status_code == 403
-    assert (await signals.client.post("/api/v1/signals", json=body(), headers=no_org)).status_code == 403
+    assert (
+        await signals.client.post("/api/v1/signals", json=body(), headers=analyst)
+    ).status_code == 403
+    assert (
+        await signals.client.post("/api/v1/signals", json=body(), headers=no_org)
+    ).status_code == 403
 
 
 async def test_an_idempotency_key_makes_a_retry_harmless(signals):

@@ -1,5 +1,4 @@
 import pytest
-
 from signals_service.domain.bsn import is_valid_bsn
 
 

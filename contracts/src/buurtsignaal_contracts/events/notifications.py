@@ -9,12 +9,12 @@ from pydantic import AwareDatetime, Field
 
 from buurtsignaal_contracts.codes import (
     Code,
+    EventTypeName,
     LetterDeliveryMethod,
     LetterHandedTo,
     NotificationChannel,
     Programme,
     RecipientKind,
-    EventTypeName,
     RecipientRef,
     UserRef,
 )

@@ -29,12 +29,11 @@ from faststream.rabbit import Channel, RabbitBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
-from servicekit.http import idempotency as idempotency_store
-from servicekit import inbox as inbox_store
 from servicekit import logs
 from servicekit import outbox as outbox_store
 from servicekit.auth import TokenVerifier
 from servicekit.clock import Clock, SystemClock
+from servicekit.http import idempotency as idempotency_store
 from servicekit.http.problems import Problem, install_problem_handlers, problem_response
 from servicekit.inbox import Inbox
 from servicekit.messaging import Dependencies, EventConsumer, EventRouter, outbox_publisher
@@ -152,8 +151,17 @@ def build_runtime(definition: ServiceDefinition, clock: Clock | None = None) -> 
         jwks_url=settings.auth_jwks_url,
     )
     runtime = ServiceRuntime(
-        definition, settings, clock, metrics, mongo, broker, relay, transactions,
-        consumer, verifier, dependencies,
+        definition,
+        settings,
+        clock,
+        metrics,
+        mongo,
+        broker,
+        relay,
+        transactions,
+        consumer,
+        verifier,
+        dependencies,
     )
     for dependency in definition.dependencies(runtime):
         dependencies.add(dependency)
@@ -312,8 +320,12 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
             if route.startswith("/api"):
                 log.info(
                     "http request",
-                    extra={"method": request.method, "route": route, "status": status,
-                           "duration_ms": round(elapsed * 1000, 1)},
+                    extra={
+                        "method": request.method,
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 1),
+                    },
                 )
             logs.correlation_id.reset(token)
 

@@ -12,20 +12,24 @@ import importlib
 from typing import Any
 
 import yaml
-
 from buurtsignaal_contracts import all_events
 from buurtsignaal_contracts.envelope import CLOUDEVENTS_CONTENT_TYPE, EventData
 from buurtsignaal_contracts.schemas import schema_file_name
+
 from servicekit.app import ServiceDefinition
 from servicekit.devstack.processes import SERVICES
 from servicekit.topology import EVENTS_EXCHANGE
 
 
 def service_definitions() -> list[ServiceDefinition]:
-    return [importlib.import_module(f"{module}.app").definition() for module, _ in SERVICES.values()]
+    return [
+        importlib.import_module(f"{module}.app").definition() for module, _ in SERVICES.values()
+    ]
 
 
-def consumers_by_routing_key(definitions: list[ServiceDefinition]) -> dict[str, list[tuple[str, str]]]:
+def consumers_by_routing_key(
+    definitions: list[ServiceDefinition],
+) -> dict[str, list[tuple[str, str]]]:
     """routing key -> [(service, handler name)]"""
     consumers: dict[str, list[tuple[str, str]]] = {}
     for definition in definitions:
@@ -97,8 +101,13 @@ def _channel(model: type[EventData]) -> dict[str, Any]:
         "bindings": {
             "amqp": {
                 "is": "routingKey",
-                "exchange": {"name": EVENTS_EXCHANGE, "type": "topic", "durable": True,
-                             "autoDelete": False, "vhost": "/"},
+                "exchange": {
+                    "name": EVENTS_EXCHANGE,
+                    "type": "topic",
+                    "durable": True,
+                    "autoDelete": False,
+                    "vhost": "/",
+                },
                 "bindingVersion": "0.3.0",
             }
         },

@@ -1,10 +1,10 @@
 """``buurtsignaal``: the developer and operator command.
 
-  buurtsignaal token --sub w-1 --role worker --team wot-west   mint a development token
-  buurtsignaal demo [--once] [--signals N]                      run the system with the scenario
-  buurtsignaal asyncapi [--check]                               write contracts/asyncapi.yaml
-  buurtsignaal dlq list --service cases                         show a service's dead letters
-  buurtsignaal dlq replay --service cases [--id ID ...]         send them back once fixed
+buurtsignaal token --sub w-1 --role worker --team wot-west   mint a development token
+buurtsignaal demo [--once] [--signals N]                      run the system with the scenario
+buurtsignaal asyncapi [--check]                               write contracts/asyncapi.yaml
+buurtsignaal dlq list --service cases                         show a service's dead letters
+buurtsignaal dlq replay --service cases [--id ID ...]         send them back once fixed
 """
 
 from __future__ import annotations
@@ -19,8 +19,11 @@ from buurtsignaal_contracts.published import CONTRACTS_DIR
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="buurtsignaal", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="buurtsignaal",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     token = commands.add_parser("token", help="mint a development JWT")
@@ -42,9 +45,13 @@ def main(argv: list[str] | None = None) -> int:
 
     dlq = commands.add_parser("dlq", help="dead-letter queue operations")
     dlq.add_argument("action", choices=["list", "replay"])
-    dlq.add_argument("--service", required=True, choices=["signals", "cases", "notifications", "reporting"])
+    dlq.add_argument(
+        "--service", required=True, choices=["signals", "cases", "notifications", "reporting"]
+    )
     dlq.add_argument("--id", action="append", dest="ids", help="replay only these message ids")
-    dlq.add_argument("--amqp-url", default=os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"))
+    dlq.add_argument(
+        "--amqp-url", default=os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    )
 
     args = parser.parse_args(argv)
     handler = {"token": _token, "demo": _demo, "asyncapi": _asyncapi, "dlq": _dlq}[args.command]
@@ -99,8 +106,10 @@ def _dlq(args: argparse.Namespace) -> int:
         letters = asyncio.run(list_dead_letters(args.amqp_url, args.service))
         print(f"{len(letters)} dead letter(s) in {args.service}.dlq")
         for letter in letters:
-            print(f"  {letter.message_id}  {letter.event_type}  reason={letter.reason}  "
-                  f"deliveries={letter.deliveries}  since={letter.first_death}")
+            print(
+                f"  {letter.message_id}  {letter.event_type}  reason={letter.reason}  "
+                f"deliveries={letter.deliveries}  since={letter.first_death}"
+            )
         return 0
     replayed = asyncio.run(replay_dead_letters(args.amqp_url, args.service, args.ids))
     print(f"replayed {len(replayed)} message(s) to the '{args.service}' queue")

@@ -69,7 +69,9 @@ async def replay_dead_letters(
             if wanted is not None and message.message_id not in wanted:
                 held.append(message)
                 continue
-            await channel.default_exchange.publish(_fresh_copy(message), routing_key=service, mandatory=True)
+            await channel.default_exchange.publish(
+                _fresh_copy(message), routing_key=service, mandatory=True
+            )
             await message.ack()
             replayed.append(str(message.message_id))
         for message in held:

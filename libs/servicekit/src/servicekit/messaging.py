@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, CloudEvent, EventData
 from faststream import AckPolicy
 from faststream.exceptions import NackMessage, RejectMessage
 from faststream.rabbit import (
@@ -44,7 +45,6 @@ from faststream.rabbit import (
 from faststream.rabbit.annotations import RabbitMessage
 from faststream.rabbit.schemas import QueueType
 
-from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, CloudEvent, EventData
 from servicekit import logs
 from servicekit.inbox import Inbox
 from servicekit.metrics import ServiceMetrics
@@ -195,7 +195,10 @@ class EventConsumer:
         try:
             applied = await self._inbox.process(event, handle)
         except PermanentFailure as failure:
-            log.error("event can never be handled; dead-lettered", extra={**context, "reason": str(failure)})
+            log.error(
+                "event can never be handled; dead-lettered",
+                extra={**context, "reason": str(failure)},
+            )
             raise RejectMessage(requeue=False) from failure
         except Exception as error:
             deliveries = int((message.raw_message.headers or {}).get("x-delivery-count") or 0)
@@ -241,7 +244,9 @@ def events_exchange() -> RabbitExchange:
     return RabbitExchange(EVENTS_EXCHANGE, type=ExchangeType.TOPIC, durable=True, declare=False)
 
 
-def outbox_publisher(broker: RabbitBroker, metrics: ServiceMetrics) -> Callable[[dict[str, Any]], Awaitable[None]]:
+def outbox_publisher(
+    broker: RabbitBroker, metrics: ServiceMetrics
+) -> Callable[[dict[str, Any]], Awaitable[None]]:
     """Publish one outbox record: persistent, confirmed, mandatory."""
     exchange = events_exchange()
 

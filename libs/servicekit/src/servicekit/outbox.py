@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+
 from servicekit.clock import Clock
 from servicekit.mongo import IndexSpec, UnitOfWork
 

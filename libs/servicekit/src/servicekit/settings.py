@@ -39,7 +39,9 @@ class ServiceSettings(BaseSettings):
     auth_audience: str = "buurtsignaal"
 
     consumer_prefetch: int = Field(50, ge=1, le=1000)
-    delivery_limit: int = Field(10, ge=1, description="Deliveries before a message is dead-lettered.")
+    delivery_limit: int = Field(
+        10, ge=1, description="Deliveries before a message is dead-lettered."
+    )
     retry_backoff_initial: float = Field(0.2, ge=0)
     retry_backoff_max: float = Field(5.0, ge=0)
     graceful_timeout: float = Field(15.0, gt=0, description="Seconds to finish in-flight work.")

@@ -6,10 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
+from buurtsignaal_contracts.codes import CaseStatus, Category, Priority, Programme, SourceType
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-
-from buurtsignaal_contracts.codes import CaseStatus, Category, Priority, Programme, SourceType
 from servicekit.app import provide
 from servicekit.auth import Principal, Role
 from servicekit.http.problems import not_found

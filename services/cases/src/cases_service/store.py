@@ -9,9 +9,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
 from buurtsignaal_contracts.codes import Programme
+from pymongo.errors import DuplicateKeyError
 from servicekit.mongo import IndexSpec, RetryTransaction, UnitOfWork
 
 from cases_service.domain.case import Case
@@ -65,9 +64,7 @@ class CaseStore:
             case.version = expected
             raise StaleCase(case.id)
 
-    async def page(
-        self, query: dict[str, Any], *, limit: int, skip: int
-    ) -> list[Case]:
+    async def page(self, query: dict[str, Any], *, limit: int, skip: int) -> list[Case]:
         cursor = self._cases.find(query, session=self._session).sort(
             [("opened_at", -1), ("_id", -1)]
         )

@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
-
 from servicekit.app import provide
 from servicekit.http.problems import not_found
 from servicekit.http.security import CurrentPrincipal

@@ -69,7 +69,9 @@ class NotificationStore:
         cursor = self._items.find(query, session=self._session).sort(
             [("created_at", -1), ("_id", -1)]
         )
-        return [Notification.from_document(d) for d in await cursor.skip(skip).limit(limit).to_list()]
+        return [
+            Notification.from_document(d) for d in await cursor.skip(skip).limit(limit).to_list()
+        ]
 
     async def get(self, notification_id: uuid.UUID) -> Notification | None:
         doc = await self._items.find_one({"_id": str(notification_id)}, session=self._session)

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
-
 from servicekit.app import provide
 from servicekit.auth import Principal, Role
 from servicekit.http.problems import invalid
@@ -40,7 +39,9 @@ class Totals(BaseModel):
     rows: list[TotalsRow]
 
 
-@router.get("/reports/totals", response_model=Totals, summary="Counts per district, programme or source")
+@router.get(
+    "/reports/totals", response_model=Totals, summary="Counts per district, programme or source"
+)
 async def totals(
     principal: ReportReader,
     transactions: Tx,
@@ -61,6 +62,12 @@ async def totals(
         first_day=first_day,
         last_day=last_day,
         group_by=group_by,
-        rows=[TotalsRow(group=str(r[group_by]), signals=int(r["signals"]),
-                        cases_opened=int(r["cases_opened"])) for r in rows],
+        rows=[
+            TotalsRow(
+                group=str(r[group_by]),
+                signals=int(r["signals"]),
+                cases_opened=int(r["cases_opened"]),
+            )
+            for r in rows
+        ],
     )

@@ -53,5 +53,6 @@ class DailyFigures:
         ]
         cursor = await self._figures.aggregate(pipeline, session=self._session)
         return [
-            {group_by: row["_id"], **{m: row[m] for m in MEASURES}} for row in await cursor.to_list()
+            {group_by: row["_id"], **{m: row[m] for m in MEASURES}}
+            for row in await cursor.to_list()
         ]

@@ -8,10 +8,9 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
+from buurtsignaal_contracts.codes import AgeBand, Category, Programme, SourceType
 from fastapi import APIRouter, Depends, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from buurtsignaal_contracts.codes import AgeBand, Category, Programme, SourceType
 from servicekit.app import provide
 from servicekit.auth import Principal, Role
 from servicekit.http.idempotency import create_once
@@ -132,6 +131,19 @@ async def submit_signal(
         raise forbidden("the token names no organisation; signals are reported for one")
     try:
         checked = intake.check(body.to_submission())
+
+        async def create(uow: UnitOfWork) -> tuple[int, Any]:
+            signal = await intake.register(uow, checked, principal)
+            return 201, SignalOut.of(signal).model_dump(mode="json")
+
+        result = await create_once(
+            transactions,
+            key=idempotency_key,
+            principal=principal,
+            scope="signals:create",
+            payload=body.model_dump(mode="json"),
+            create=create,
+        )
     except IntakeRejected as rejected:
         raise Problem(
             422,
@@ -140,25 +152,14 @@ async def submit_signal(
             "validation",
             [FieldError(v.field, v.message, v.code) for v in rejected.violations],
         ) from None
-
-    async def create(uow: UnitOfWork) -> tuple[int, Any]:
-        signal = await intake.register(uow, checked, principal)
-        return 201, SignalOut.of(signal).model_dump(mode="json")
-
-    result = await create_once(
-        transactions,
-        key=idempotency_key,
-        principal=principal,
-        scope="signals:create",
-        payload=body.model_dump(mode="json"),
-        create=create,
-    )
     if result.status_code == 201:
         result.headers["Location"] = f"/api/v1/signals/{_body_id(result.body)}"
     return result
 
 
-@router.get("/signals/{signal_id}", response_model=SignalOut, summary="One signal, with its description")
+@router.get(
+    "/signals/{signal_id}", response_model=SignalOut, summary="One signal, with its description"
+)
 async def get_signal(
     signal_id: uuid.UUID, principal: Reader, intake: Intake, transactions: Tx
 ) -> SignalOut:
@@ -169,8 +170,12 @@ async def get_signal(
         wrapped = await PersonStore(uow).wrapped_key(signal.person_id)
         # The read is logged in the same transaction: no log, no data.
         await AuditLog(uow).record(
-            actor=principal.sub, org=principal.org, action="read", purpose="signal-follow-up",
-            person=signal.person, record=f"signal:{signal.id}",
+            actor=principal.sub,
+            org=principal.org,
+            action="read",
+            purpose="signal-follow-up",
+            person=signal.person,
+            record=f"signal:{signal.id}",
         )
         return SignalOut.of(signal, intake.read_description(signal, wrapped))
 
@@ -192,7 +197,10 @@ async def list_signals(
     if not principal.has_any(Role.ADMIN):
         query["reporting_org"] = principal.org
     for key, value in (
-        ("district", district), ("category", category), ("source_type", source_type), ("status", status)
+        ("district", district),
+        ("category", category),
+        ("source_type", source_type),
+        ("status", status),
     ):
         if value is not None:
             query[key] = str(value)
@@ -222,7 +230,10 @@ def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
         return datetime.fromisoformat(received_at), str(uuid.UUID(signal_id))
     except ValueError:
         raise Problem(
-            422, "Invalid request", "cursor: not a cursor this API returned", "validation",
+            422,
+            "Invalid request",
+            "cursor: not a cursor this API returned",
+            "validation",
             [FieldError("query.cursor", "not a cursor this API returned")],
         ) from None
 

@@ -26,6 +26,7 @@ from signals_service.keyring import Keyring
 from signals_service.settings import SignalsSettings
 from signals_service.store import AuditLog, PersonStore, Signal, SignalStore
 
+
 class IntakeRejected(Exception):
     def __init__(self, violations: list[RuleViolation]) -> None:
         super().__init__("; ".join(f"{v.field}: {v.message}" for v in violations))
@@ -46,7 +47,7 @@ class Submission:
 @dataclass(frozen=True)
 class Checked:
     submission: Submission
-    district: str
+    district: str | None  # None: take it from the person's address on record
     age: int
 
 
@@ -66,24 +67,28 @@ class SignalIntake:
         try:
             district = self._district(submission)
         except RuleViolation as violation:
-            violations.append(violation)
+            if violation.code != "district_required":
+                violations.append(violation)
         today = self._clock.now().date()
         age = 0
         try:
             age = check_person_dates(
-                submission.person.date_of_birth, submission.occurred_on, today, self._settings.age_limit
+                submission.person.date_of_birth,
+                submission.occurred_on,
+                today,
+                self._settings.age_limit,
             )
             check_age_for_programme(submission.suggested_programme, age)
         except RuleViolation as violation:
             violations.append(violation)
         if violations:
             raise IntakeRejected(violations)
-        assert district is not None
         return Checked(submission, district, age)
 
     async def register(self, uow: UnitOfWork, checked: Checked, reporter: Principal) -> Signal:
         submission = checked.submission
         person_id, pseudonym, data_key = await self._identify(uow, submission.person)
+        district = checked.district or await self._district_on_record(uow, person_id, data_key)
         now = uow.clock.now()
         signal_id = uuid.uuid4()
         description = (
@@ -99,7 +104,7 @@ class SignalIntake:
             reporter=reporter.sub,
             source_type=submission.source_type,
             category=submission.category,
-            district=checked.district,
+            district=district,
             age_band=age_band(checked.age),
             suggested_programme=submission.suggested_programme,
             occurred_on=submission.occurred_on,
@@ -109,8 +114,12 @@ class SignalIntake:
         )
         await SignalStore(uow).add(signal)
         await AuditLog(uow).record(
-            actor=reporter.sub, org=reporter.org, action="create", purpose="signal-intake",
-            person=pseudonym, record=f"signal:{signal_id}",
+            actor=reporter.sub,
+            org=reporter.org,
+            action="create",
+            purpose="signal-intake",
+            person=pseudonym,
+            record=f"signal:{signal_id}",
         )
         uow.emit(
             SignalReceived(
@@ -163,6 +172,24 @@ class SignalIntake:
             wrapped,
         )
         return person_id, pseudonym, data_key
+
+    async def _district_on_record(self, uow: UnitOfWork, person_id: str, data_key: bytes) -> str:
+        """A known person's district from the postcode already on record."""
+        person = await PersonStore(uow).get(person_id)
+        identity = json.loads(self._keyring.decrypt(data_key, person["identity"], person_id))
+        postcode = identity.get("postcode")
+        district = self._areas.district_for_postcode(postcode) if postcode else None
+        if district is None:
+            raise IntakeRejected(
+                [
+                    RuleViolation(
+                        "district",
+                        "required: no postcode given or on record lies in the municipality",
+                        "district_required",
+                    )
+                ]
+            )
+        return district
 
     def _district(self, submission: Submission) -> str:
         postcode = submission.person.postcode

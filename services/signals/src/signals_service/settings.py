@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pydantic import Field, SecretStr, model_validator
-
 from servicekit.settings import ServiceSettings
 
 # Development-only keys; production refuses to start without its own.
@@ -17,7 +16,9 @@ class SignalsSettings(ServiceSettings):
 
     pseudonym_key: SecretStr | None = Field(None, description="HMAC secret, 32+ characters")
     encryption_key: SecretStr | None = Field(None, description="32 bytes, base64")
-    age_limit: int = Field(23, description="Signals are for people under this age; they expire then.")
+    age_limit: int = Field(
+        23, description="Signals are for people under this age; they expire then."
+    )
     retention_years: int = Field(2, description="A signal expires this long after registration.")
 
     @model_validator(mode="after")

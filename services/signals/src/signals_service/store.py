@@ -89,16 +89,26 @@ class PersonStore:
         self._keys = uow.db[PERSON_KEYS]
         self._session = uow.session
 
+    async def get(self, person_id: str) -> dict[str, Any]:
+        doc = await self._persons.find_one({"_id": person_id}, session=self._session)
+        if doc is None:
+            raise LookupError(f"person {person_id} does not exist")
+        return doc
+
     async def find_by_lookup(self, hashes: list[str]) -> dict[str, Any] | None:
         return await self._persons.find_one({"lookup_keys": {"$in": hashes}}, session=self._session)
 
     async def create(self, person: dict[str, Any], wrapped_key: bytes) -> None:
         await self._persons.insert_one(person, session=self._session)
-        await self._keys.insert_one({"_id": person["_id"], "wrapped": wrapped_key}, session=self._session)
+        await self._keys.insert_one(
+            {"_id": person["_id"], "wrapped": wrapped_key}, session=self._session
+        )
 
     async def add_lookup_keys(self, person_id: str, hashes: list[str]) -> None:
         await self._persons.update_one(
-            {"_id": person_id}, {"$addToSet": {"lookup_keys": {"$each": hashes}}}, session=self._session
+            {"_id": person_id},
+            {"$addToSet": {"lookup_keys": {"$each": hashes}}},
+            session=self._session,
         )
 
     async def wrapped_key(self, person_id: str) -> bytes | None:

@@ -34,7 +34,9 @@ AUDIENCE = os.environ.get("AUTH_AUDIENCE", "buurtsignaal")
 TEAMS = ["wot-centrum", "wot-oost", "wot-west", "wot-zuid", "wot-groenoord", "wot-noord"]
 
 
-def token(sub: str, roles: list[str], teams: list[str] | None = None, org: str | None = None) -> str:
+def token(
+    sub: str, roles: list[str], teams: list[str] | None = None, org: str | None = None
+) -> str:
     secret = os.environ.get("AUTH_JWT_SECRET", DEVELOPMENT_JWT_SECRET)
     return mint_token(
         secret=secret, sub=sub, roles=roles, teams=teams, org=org, issuer=ISSUER, audience=AUDIENCE
@@ -54,13 +56,71 @@ class Outcome:
     report_rows: list[dict[str, Any]]
 
 
-def play(stack: Stack, signal_count: int, say: Callable[[str], None] = print) -> Outcome:
-    """Submit the scenario's signals, wait until every service has caught up, sum up."""
-    planned = scenario(signal_count)
+class SystemView:
+    """What the services show through their own authenticated APIs."""
+
+    def __init__(self, stack: Stack) -> None:
+        self._stack = stack
+        self._admin = bearer(token("demo-admin", ["admin"]))
+        self._analyst = bearer(token("demo-analyst", ["analyst"]))
+        today = date.today()
+        self._window = {
+            "first_day": (today - timedelta(days=1)).isoformat(),
+            "last_day": (today + timedelta(days=1)).isoformat(),
+        }
+
+    def report_rows(self) -> list[dict[str, Any]]:
+        response = httpx.get(
+            f"{self._stack.url('reporting')}/api/v1/reports/totals",
+            params=self._window,
+            headers=self._analyst,
+        )
+        return list(response.json()["rows"])
+
+    def signals_counted(self) -> int:
+        return sum(r["signals"] for r in self.report_rows())
+
+    def cases(self) -> list[dict[str, Any]]:
+        cases: list[dict[str, Any]] = []
+        while True:
+            response = httpx.get(
+                f"{self._stack.url('cases')}/api/v1/cases",
+                params={"offset": len(cases), "limit": 100},
+                headers=self._admin,
+            )
+            page = response.json()["items"]
+            cases += page
+            if len(page) < 100:
+                return cases
+
+    def notifications_by_team(self) -> dict[str, int]:
+        counts = {}
+        for team in TEAMS:
+            worker = bearer(token(f"demo-worker-{team}", ["worker"], teams=[team]))
+            response = httpx.get(
+                f"{self._stack.url('notifications')}/api/v1/inbox",
+                params={"limit": 100},
+                headers=worker,
+            )
+            counts[team] = len(response.json()["items"])
+        return counts
+
+    def consistent(self, signals_expected: int) -> bool:
+        """Every signal counted, every case counted and notified."""
+        cases = len(self.cases())
+        rows = self.report_rows()
+        return (
+            sum(r["signals"] for r in rows) == signals_expected
+            and sum(r["cases_opened"] for r in rows) == cases
+            and sum(self.notifications_by_team().values()) == cases
+        )
+
+
+def submit_scenario(stack: Stack, signal_count: int, say: Callable[[str], None]) -> tuple[int, int]:
     tokens = {r.org: token(r.sub, ["reporter"], org=r.org) for r in REPORTERS}
     submitted = rejected = 0
     with httpx.Client(base_url=stack.url("signals"), timeout=10) as client:
-        for item in planned:
+        for item in scenario(signal_count):
             response = client.post(
                 "/api/v1/signals", json=item.body, headers=bearer(tokens[item.reporter.org])
             )
@@ -69,59 +129,34 @@ def play(stack: Stack, signal_count: int, say: Callable[[str], None] = print) ->
             else:
                 rejected += 1
                 say(f"  rejected ({response.status_code}): {response.json().get('detail')}")
+    return submitted, rejected
+
+
+def play(stack: Stack, signal_count: int, say: Callable[[str], None] = print) -> Outcome:
+    """Submit the scenario's signals, wait until every service has caught up, sum up."""
+    view = SystemView(stack)
+    counted_before = view.signals_counted()
+    submitted, rejected = submit_scenario(stack, signal_count, say)
     say(f"submitted {submitted} signals ({rejected} rejected by intake rules)")
-
-    admin = bearer(token("demo-admin", ["admin"]))
-    analyst = bearer(token("demo-analyst", ["analyst"]))
-    today = date.today()
-    window = {"first_day": (today - timedelta(days=1)).isoformat(), "last_day": (today + timedelta(days=1)).isoformat()}
-
-    def report_rows() -> list[dict[str, Any]]:
-        response = httpx.get(f"{stack.url('reporting')}/api/v1/reports/totals", params=window, headers=analyst)
-        return list(response.json()["rows"])
-
-    def all_cases() -> list[dict[str, Any]]:
-        cases: list[dict[str, Any]] = []
-        while True:
-            response = httpx.get(
-                f"{stack.url('cases')}/api/v1/cases", params={"offset": len(cases), "limit": 100}, headers=admin
-            )
-            page = response.json()["items"]
-            cases += page
-            if len(page) < 100:
-                return cases
-
-    def notifications_by_team() -> dict[str, int]:
-        counts = {}
-        for team in TEAMS:
-            worker = bearer(token(f"demo-worker-{team}", ["worker"], teams=[team]))
-            response = httpx.get(f"{stack.url('notifications')}/api/v1/inbox", params={"limit": 100}, headers=worker)
-            counts[team] = len(response.json()["items"])
-        return counts
-
-    def settled() -> bool:
-        rows = report_rows()
-        cases = all_cases()
-        return (
-            sum(r["signals"] for r in rows) == submitted
-            and sum(r["cases_opened"] for r in rows) == len(cases)
-            and sum(notifications_by_team().values()) == len(cases)
-        )
-
-    wait_until(settled, 60, "all services catching up with the scenario", interval=0.5)
-    cases = all_cases()
+    wait_until(
+        lambda: view.consistent(counted_before + submitted),
+        60,
+        "all services catching up with the scenario",
+        interval=0.5,
+    )
     return Outcome(
         submitted=submitted,
         rejected=rejected,
-        cases_by_team=dict(collections.Counter(c["team"] for c in cases)),
-        notifications_by_team=notifications_by_team(),
-        report_rows=report_rows(),
+        cases_by_team=dict(collections.Counter(c["team"] for c in view.cases())),
+        notifications_by_team=view.notifications_by_team(),
+        report_rows=view.report_rows(),
     )
 
 
 def summary(stack: Stack, outcome: Outcome) -> str:
     lines = ["", "What happened", "-------------"]
-    lines.append(f"signals accepted: {outcome.submitted}; cases opened: {sum(outcome.cases_by_team.values())}")
+    opened = sum(outcome.cases_by_team.values())
+    lines.append(f"signals accepted: {outcome.submitted}; cases opened: {opened}")
     lines.append("cases and in-app notifications per team:")
     for team in TEAMS:
         lines.append(
@@ -130,11 +165,13 @@ def summary(stack: Stack, outcome: Outcome) -> str:
         )
     lines.append("report (reporting service), per district:")
     for row in outcome.report_rows:
-        lines.append(f"  {row['group']:<12} signals {row['signals']:>3}   cases opened {row['cases_opened']:>3}")
+        signals, cases = row["signals"], row["cases_opened"]
+        lines.append(f"  {row['group']:<12} signals {signals:>3}   cases opened {cases:>3}")
     lines += ["", "Where to look", "-------------"]
     for name in stack.services:
-        lines.append(f"  {name:<14} API docs {stack.url(name)}/api/v1/docs   metrics {stack.url(name)}/metrics")
-    lines.append("  tokens: .venv/bin/buurtsignaal token --sub w-1 --role worker --team wot-west")
+        url = stack.url(name)
+        lines.append(f"  {name:<14} API docs {url}/api/v1/docs   metrics {url}/metrics")
+    lines.append("  a token to try the APIs: ./dev token --sub w-1 --role worker --team wot-west")
     return "\n".join(lines)
 
 

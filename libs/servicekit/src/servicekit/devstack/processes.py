@@ -33,7 +33,9 @@ RABBITMQ_HELP = (
 )
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.1) -> None:
+def wait_until(
+    condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.1
+) -> None:
     """Poll ``condition`` until it holds; TimeoutError naming ``what`` otherwise."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -147,10 +149,14 @@ class DatabaseProcess:
         self.storage.mkdir(parents=True, exist_ok=True)
         command = [
             find_secantusd(),
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--storage-path", str(self.storage),
-            "--log-level", "WARNING",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--storage-path",
+            str(self.storage),
+            "--log-level",
+            "WARNING",
         ]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
@@ -195,7 +201,9 @@ class ServiceProcess:
 
     def _ready(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
-            raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
+            raise RuntimeError(
+                f"{self.name} exited with {self.process.returncode}; see {self.log_path}"
+            )
         try:
             return httpx.get(f"{self.base_url}/health/ready", timeout=1).status_code == 200
         except httpx.HTTPError:

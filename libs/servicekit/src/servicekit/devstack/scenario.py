@@ -14,13 +14,45 @@ from typing import Any
 
 WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 
-GIVEN_NAMES = ["Sam", "Noa", "Daan", "Lina", "Milan", "Yara", "Finn", "Sara", "Jayden", "Aya",
-               "Luuk", "Nora", "Ilias", "Evi", "Mees", "Fenna", "Ryan", "Zoë"]
-FAMILY_NAMES = ["Voorbeeld", "Proefmans", "Testhuis", "de Demo", "van Oefening", "Fictief",
-                "Schijnveld", "Nepbeek"]
+GIVEN_NAMES = [
+    "Sam",
+    "Noa",
+    "Daan",
+    "Lina",
+    "Milan",
+    "Yara",
+    "Finn",
+    "Sara",
+    "Jayden",
+    "Aya",
+    "Luuk",
+    "Nora",
+    "Ilias",
+    "Evi",
+    "Mees",
+    "Fenna",
+    "Ryan",
+    "Zoë",
+]
+FAMILY_NAMES = [
+    "Voorbeeld",
+    "Proefmans",
+    "Testhuis",
+    "de Demo",
+    "van Oefening",
+    "Fictief",
+    "Schijnveld",
+    "Nepbeek",
+]
 POSTCODES = {  # district -> a postcode area in the configured table
-    "centrum": "3111", "oost": "3113", "west": "3117", "zuid": "3115",
-    "nieuwland": "3118", "groenoord": "3121", "woudhoek": "3122", "noord": "3124",
+    "centrum": "3111",
+    "oost": "3113",
+    "west": "3117",
+    "zuid": "3115",
+    "nieuwland": "3118",
+    "groenoord": "3121",
+    "woudhoek": "3122",
+    "noord": "3124",
 }
 
 
@@ -33,16 +65,31 @@ class Reporter:
 
 
 REPORTERS = [
-    Reporter("school", "obs-de-singel", "r-singel-01",
-             ("behaviour-disobedience", "behaviour-aggression", "school-absence-relative")),
-    Reporter("school", "cbs-het-palet", "r-palet-01",
-             ("behaviour-aggression", "behaviour-vandalism", "parenting-concern")),
+    Reporter(
+        "school",
+        "obs-de-singel",
+        "r-singel-01",
+        ("behaviour-disobedience", "behaviour-aggression", "school-absence-relative"),
+    ),
+    Reporter(
+        "school",
+        "cbs-het-palet",
+        "r-palet-01",
+        ("behaviour-aggression", "behaviour-vandalism", "parenting-concern"),
+    ),
     Reporter("police", "politie-schiedam", "r-politie-01", ("police-incident", "youth-nuisance")),
-    Reporter("compulsory-education-officer", "leerplicht-schiedam", "r-leerplicht-01",
-             ("school-absence-absolute", "school-absence-relative")),
-    Reporter("youth-work", "jongerenwerk-schiedam", "r-jongerenwerk-01",
-             ("youth-nuisance", "loneliness")),
-    Reporter("resident", "bewonersmeldpunt", "r-meldpunt-01", ("youth-nuisance", "parenting-concern")),
+    Reporter(
+        "compulsory-education-officer",
+        "leerplicht-schiedam",
+        "r-leerplicht-01",
+        ("school-absence-absolute", "school-absence-relative"),
+    ),
+    Reporter(
+        "youth-work", "jongerenwerk-schiedam", "r-jongerenwerk-01", ("youth-nuisance", "loneliness")
+    ),
+    Reporter(
+        "resident", "bewonersmeldpunt", "r-meldpunt-01", ("youth-nuisance", "parenting-concern")
+    ),
 ]
 
 
@@ -102,7 +149,9 @@ class PlannedSignal:
     body: dict[str, Any]
 
 
-def scenario(signal_count: int = 40, seed: int = 2026, today: date | None = None) -> list[PlannedSignal]:
+def scenario(
+    signal_count: int = 40, seed: int = 2026, today: date | None = None
+) -> list[PlannedSignal]:
     """Signals about youths; about a third of the youths are reported more than once,
     often by different organisations (the matches of the VIR)."""
     rng = random.Random(seed)
@@ -110,7 +159,11 @@ def scenario(signal_count: int = 40, seed: int = 2026, today: date | None = None
     people = youths(rng, max(4, signal_count * 2 // 5), today)
     planned = []
     for index in range(signal_count):
-        youth = people[index % len(people)] if index < len(people) else rng.choice(people[: len(people) // 3])
+        youth = (
+            people[index % len(people)]
+            if index < len(people)
+            else rng.choice(people[: len(people) // 3])
+        )
         reporter = rng.choice(REPORTERS)
         age = (today - youth.date_of_birth).days // 365
         category = rng.choice(reporter.categories)

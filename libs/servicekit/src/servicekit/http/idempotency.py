@@ -54,7 +54,9 @@ async def create_once(
         status, body = await transactions.run(create)
         return JSONResponse(body, status_code=status)
     if not 1 <= len(key) <= 200:
-        raise Problem(422, "Invalid request", "Idempotency-Key must be 1 to 200 characters", "validation")
+        raise Problem(
+            422, "Invalid request", "Idempotency-Key must be 1 to 200 characters", "validation"
+        )
     record_id = f"{scope}:{principal.sub}:{key}"
     fingerprint = request_fingerprint(payload)
 

@@ -50,8 +50,14 @@ def token_for(
 ) -> dict[str, str]:
     """An Authorization header for a development token."""
     token = mint_token(
-        secret=secret, sub=sub, roles=list(roles), teams=teams, org=org,
-        issuer=issuer, audience=audience, ttl_seconds=ttl_seconds,
+        secret=secret,
+        sub=sub,
+        roles=list(roles),
+        teams=teams,
+        org=org,
+        issuer=issuer,
+        audience=audience,
+        ttl_seconds=ttl_seconds,
     )
     return {"Authorization": f"Bearer {token}"}
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
-from pydantic import BaseModel, Field
-
 from buurtsignaal_contracts import CloudEvent
 from buurtsignaal_contracts.codes import AgeBand, Category, SourceType
 from buurtsignaal_contracts.events import SignalReceived
+from fastapi import APIRouter, Header
+from pydantic import BaseModel, Field
+
 from servicekit.app import ServiceDefinition, provide
 from servicekit.http.idempotency import create_once
 from servicekit.http.security import CurrentPrincipal
@@ -26,9 +26,14 @@ SERVICE = "kittest"
 
 def signal_data(**overrides: Any) -> SignalReceived:
     fields: dict[str, Any] = dict(
-        signal_id=uuid.uuid4(), person="ps-" + uuid.uuid4().hex, source_type=SourceType.SCHOOL,
-        reporting_org="obs-test", category=Category.BEHAVIOUR_AGGRESSION, district="west",
-        age_band=AgeBand.AGE_5_TO_11, occurred_on=date(2026, 3, 2),
+        signal_id=uuid.uuid4(),
+        person="ps-" + uuid.uuid4().hex,
+        source_type=SourceType.SCHOOL,
+        reporting_org="obs-test",
+        category=Category.BEHAVIOUR_AGGRESSION,
+        district="west",
+        age_band=AgeBand.AGE_5_TO_11,
+        occurred_on=date(2026, 3, 2),
         received_at=datetime(2026, 3, 3, 9, 0, tzinfo=UTC),
     )
     fields.update(overrides)
@@ -50,11 +55,15 @@ class Probe:
     started: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-def kit_definition(amqp_url: str, mongodb_url: str, database: str, probe: Probe, **settings: Any) -> ServiceDefinition:
+def kit_definition(
+    amqp_url: str, mongodb_url: str, database: str, probe: Probe, **settings: Any
+) -> ServiceDefinition:
     events = EventRouter()
 
     @events.handles(SignalReceived)
-    async def count_signal(event: CloudEvent[SignalReceived], uow: UnitOfWork, probe: Probe) -> None:
+    async def count_signal(
+        event: CloudEvent[SignalReceived], uow: UnitOfWork, probe: Probe
+    ) -> None:
         probe.calls += 1
         probe.started.set()
         if probe.release is not None:
@@ -68,7 +77,9 @@ def kit_definition(amqp_url: str, mongodb_url: str, database: str, probe: Probe,
     api = APIRouter()
 
     @api.post("/emit")
-    async def emit(transactions: Annotated[Transactions, provide(Transactions)], fail: bool = False) -> dict[str, str]:
+    async def emit(
+        transactions: Annotated[Transactions, provide(Transactions)], fail: bool = False
+    ) -> dict[str, str]:
         async def work(uow: UnitOfWork) -> str:
             event = uow.emit(signal_data())
             await uow.db.things.insert_one({"_id": str(event.id)}, session=uow.session)
@@ -87,23 +98,38 @@ def kit_definition(amqp_url: str, mongodb_url: str, database: str, probe: Probe,
     ) -> Any:
         async def create(uow: UnitOfWork) -> tuple[int, Any]:
             thing_id = str(uuid.uuid4())
-            await uow.db.things.insert_one({"_id": thing_id, **thing.model_dump()}, session=uow.session)
+            await uow.db.things.insert_one(
+                {"_id": thing_id, **thing.model_dump()}, session=uow.session
+            )
             return 201, {"id": thing_id}
 
-        return await create_once(transactions, key=idempotency_key, principal=principal,
-                                 scope="things", payload=thing.model_dump(), create=create)
+        return await create_once(
+            transactions,
+            key=idempotency_key,
+            principal=principal,
+            scope="things",
+            payload=thing.model_dump(),
+            create=create,
+        )
 
     defaults: dict[str, Any] = dict(
-        delivery_limit=2, retry_backoff_initial=0.01, retry_backoff_max=0.05,
-        graceful_timeout=10, outbox_poll_interval=0.2, dead_letter_probe_interval=0.2,
+        delivery_limit=2,
+        retry_backoff_initial=0.01,
+        retry_backoff_max=0.05,
+        graceful_timeout=10,
+        outbox_poll_interval=0.2,
+        dead_letter_probe_interval=0.2,
     )
     return ServiceDefinition(
         name=SERVICE,
         title="kit test service",
         description="",
         settings=ServiceSettings(
-            service_name=SERVICE, amqp_url=amqp_url, mongodb_url=mongodb_url,
-            mongodb_database=database, **{**defaults, **settings},
+            service_name=SERVICE,
+            amqp_url=amqp_url,
+            mongodb_url=mongodb_url,
+            mongodb_database=database,
+            **{**defaults, **settings},
         ),
         api_routers=[api],
         event_routers=[events],

@@ -7,7 +7,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
 from servicekit.testing.helpers import eventually
@@ -42,7 +41,10 @@ class EventTap:
         return [b for b in bodies if event_type is None or b["type"] == event_type]
 
     async def wait_for(
-        self, event_type: str, count: int = 1, where: Callable[[dict[str, Any]], bool] = lambda e: True,
+        self,
+        event_type: str,
+        count: int = 1,
+        where: Callable[[dict[str, Any]], bool] = lambda e: True,
         timeout: float = 20.0,
     ) -> list[dict[str, Any]]:
         async def matching() -> list[dict[str, Any]]:
@@ -50,6 +52,8 @@ class EventTap:
             return [e for e in self.events(event_type) if where(e)]
 
         return await eventually(
-            matching, lambda found: len(found) >= count, timeout=timeout,
+            matching,
+            lambda found: len(found) >= count,
+            timeout=timeout,
             what=f"{count} x {event_type}",
         )

@@ -45,8 +45,14 @@ class Case:
 
     @classmethod
     def open_for(
-        cls, signal: SignalRef, *, person: str, programme: Programme, team: str,
-        district: str, now: datetime,
+        cls,
+        signal: SignalRef,
+        *,
+        person: str,
+        programme: Programme,
+        team: str,
+        district: str,
+        now: datetime,
     ) -> Case:
         return cls(
             id=uuid.uuid4(),

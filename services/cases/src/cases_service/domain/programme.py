@@ -6,9 +6,8 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict
-
 from buurtsignaal_contracts.codes import AgeBand, Category, Programme
+from pydantic import BaseModel, ConfigDict
 
 
 class ProgrammeRule(BaseModel):

@@ -63,5 +63,6 @@ class PersonIdentity:
     def address_key(self) -> str | None:
         """Plain key of the household address, for the optional household match."""
         if self.postcode and self.house_number:
-            return f"addr:{normalise_postcode(self.postcode)}|{normalise_house_number(self.house_number)}"
+            postcode = normalise_postcode(self.postcode)
+            return f"addr:{postcode}|{normalise_house_number(self.house_number)}"
         return None
