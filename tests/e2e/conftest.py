@@ -19,7 +19,7 @@ def stack(
             amqp_url=amqp_url,
             mongodb_url=mongodb_url,
             ports={name: free_port() for name in SERVICES},
-            extra_env={"MONGODB_DATABASE_PREFIX": "e2e", "LOG_LEVEL": "INFO"},
+            extra_env={"LOG_LEVEL": "INFO"},
         )
         system.start(log=lambda _: None)
         try:

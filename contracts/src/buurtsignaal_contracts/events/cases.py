@@ -44,6 +44,8 @@ class CaseFacts(EventData):
 
 @event("cases", "case-opened", 1, subject="case_id")
 class CaseOpened(CaseFacts):
+    """A signal opened a case for a person in a programme, owned by the team of the district."""
+
     person: Pseudonym
     signal_id: uuid.UUID
     source_type: SourceType
@@ -54,6 +56,8 @@ class CaseOpened(CaseFacts):
 
 @event("cases", "case-assigned", 1, subject="case_id")
 class CaseAssigned(CaseFacts):
+    """An area manager assigned (or reassigned) a worker to the case."""
+
     worker: UserRef
     previous_worker: UserRef | None = None
     assigned_by: UserRef
@@ -62,6 +66,8 @@ class CaseAssigned(CaseFacts):
 
 @event("cases", "case-status-changed", 1, subject="case_id")
 class CaseStatusChanged(CaseFacts):
+    """The case moved from one status to another (see the transition table of the cases service)."""
+
     from_status: CaseStatus
     to_status: CaseStatus
     changed_by: UserRef | None = None
@@ -70,6 +76,8 @@ class CaseStatusChanged(CaseFacts):
 
 @event("cases", "screening-completed", 1, subject="case_id")
 class ScreeningCompleted(CaseFacts):
+    """A social-learnability screening was scored; its outcome decides on a trajectory."""
+
     screening_id: uuid.UUID
     instrument: Code
     instrument_version: Version
@@ -81,6 +89,8 @@ class ScreeningCompleted(CaseFacts):
 
 @event("cases", "contact-recorded", 1, subject="case_id")
 class ContactRecorded(CaseFacts):
+    """A contact attempt with the person or family; its minutes add up to work-plan hours."""
+
     contact_id: uuid.UUID
     kind: ContactKind
     reached: bool
@@ -108,6 +118,8 @@ class MayorLetterRequested(CaseFacts):
 
 @event("cases", "mayor-letter-answered", 1, subject="letter_id")
 class MayorLetterAnswered(CaseFacts):
+    """The youth answered the mayor's letter: accepts help or declines."""
+
     letter_id: uuid.UUID
     answer: LetterAnswer
     answered_on: date
@@ -117,6 +129,8 @@ class MayorLetterAnswered(CaseFacts):
 
 @event("cases", "deadline-breached", 1, subject="case_id")
 class DeadlineBreached(CaseFacts):
+    """A deadline in working days passed: told to the worker, later to the area manager."""
+
     deadline: DeadlineKind
     due_on: date
     escalation: Escalation
@@ -127,6 +141,8 @@ class DeadlineBreached(CaseFacts):
 
 @event("cases", "case-closed", 1, subject="case_id")
 class CaseClosed(CaseFacts):
+    """The case was closed with an outcome."""
+
     outcome: CaseOutcome
     closed_by: UserRef
     closed_at: AwareDatetime
@@ -136,6 +152,8 @@ class CaseClosed(CaseFacts):
 
 @event("cases", "case-reopened", 1, subject="case_id")
 class CaseReopened(CaseFacts):
+    """A closed case was reopened, with a reason."""
+
     reason: ReopenReason
     reopened_by: UserRef | None = None
     reopened_at: AwareDatetime

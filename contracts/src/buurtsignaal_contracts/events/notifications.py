@@ -39,6 +39,8 @@ class MayorLetterSent(EventData):
 
 @event("notifications", "notification-sent", 1, subject="notification_id")
 class NotificationSent(EventData):
+    """Somebody was told something, through one channel; never what about."""
+
     notification_id: uuid.UUID
     channel: NotificationChannel
     recipient_kind: RecipientKind

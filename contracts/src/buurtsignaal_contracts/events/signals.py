@@ -78,6 +78,8 @@ class SignalMatched(EventData):
 
 @event("signals", "signal-withdrawn", 1, subject="signal_id")
 class SignalWithdrawn(EventData):
+    """The reporting organisation withdrew its signal; a wrongful one is deleted, not archived."""
+
     signal_id: uuid.UUID
     person: Pseudonym
     reporting_org: Code
@@ -87,6 +89,8 @@ class SignalWithdrawn(EventData):
 
 @event("signals", "signal-expired", 1, subject="signal_id")
 class SignalExpired(EventData):
+    """The signal reached its retention limit (two years, or the age limit) and was archived."""
+
     signal_id: uuid.UUID
     person: Pseudonym
     reason: ExpiryReason
