@@ -131,7 +131,13 @@ def build_runtime(definition: ServiceDefinition, clock: Clock | None = None) -> 
         poll_interval=settings.outbox_poll_interval,
         on_backlog=metrics.outbox_backlog.set,
     )
-    transactions = Transactions(mongo, clock, outbox_store.write_outbox, relay.notify)
+    transactions = Transactions(
+        mongo,
+        clock,
+        outbox_store.write_outbox,
+        relay.notify,
+        on_retry=lambda reason: metrics.transaction_retries.labels(reason).inc(),
+    )
     dependencies = Dependencies(settings, clock, transactions)
     consumer = EventConsumer(
         definition.name,

@@ -12,9 +12,13 @@ from typing import Any
 from buurtsignaal_contracts import CloudEvent
 from pymongo.errors import DuplicateKeyError
 
-from servicekit.mongo import RetryTransaction, Transactions, UnitOfWork
+from servicekit.mongo import Transactions, UnitOfWork
 
 INBOX = "inbox"
+
+
+class AlreadyHandled(Exception):
+    """The event's id is in the inbox: its effect exists already."""
 
 
 class Inbox:
@@ -28,25 +32,28 @@ class Inbox:
         """Apply ``handle`` once per event id; False when it was applied before."""
 
         async def work(uow: UnitOfWork) -> bool:
-            if not await self._claim(uow, event):
-                return False
+            await self._claim(uow, event)
             await handle(uow)
             return True
 
-        return await self._transactions.run(work, causation_id=str(event.id))
-
-    async def _claim(self, uow: UnitOfWork, event: CloudEvent[Any]) -> bool:
-        key = f"{self._consumer}:{event.id}"
-        inbox = uow.db[INBOX]
-        if await inbox.find_one({"_id": key}, {"_id": 1}, session=uow.session):
-            return False
         try:
-            await inbox.insert_one(
-                {"_id": key, "type": event.type, "handled_at": uow.clock.now()},
+            return await self._transactions.run(work, causation_id=str(event.id))
+        except AlreadyHandled:
+            return False
+
+    async def _claim(self, uow: UnitOfWork, event: CloudEvent[Any]) -> None:
+        """Insert the event's id first: one round trip, and a duplicate stops everything."""
+        try:
+            await uow.db[INBOX].insert_one(
+                {
+                    "_id": f"{self._consumer}:{event.id}",
+                    "type": event.type,
+                    "handled_at": uow.clock.now(),
+                },
                 session=uow.session,
             )
-        except DuplicateKeyError as race:
-            # The same event is being handled concurrently (published twice):
-            # start over, and the check above will see the other one's claim.
-            raise RetryTransaction from race
-        return True
+        except DuplicateKeyError as seen:
+            # Handled before (the transaction aborts, nothing of it stays), or
+            # being handled right now by a concurrent delivery of the same event,
+            # which then commits or fails and is redelivered: either way not here.
+            raise AlreadyHandled from seen

@@ -46,6 +46,12 @@ class ServiceMetrics:
             ["event_type"],
             registry=r,
         )
+        self.transaction_retries = Counter(
+            "buurtsignaal_transaction_retries",
+            "Transactions run again after a write conflict or a transient error.",
+            ["reason"],
+            registry=r,
+        )
         self.http_requests = Counter(
             "buurtsignaal_http_requests",
             "HTTP requests by route template and status.",

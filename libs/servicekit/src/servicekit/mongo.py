@@ -124,11 +124,13 @@ class Transactions:
         clock: Clock,
         write_outbox: Callable[[UnitOfWork], Awaitable[None]],
         after_commit: Callable[[], None],
+        on_retry: Callable[[str], None] = lambda reason: None,
     ) -> None:
         self._mongo = mongo
         self._clock = clock
         self._write_outbox = write_outbox
         self._after_commit = after_commit
+        self._on_retry = on_retry
 
     async def run(
         self,
@@ -145,10 +147,11 @@ class Transactions:
             try:
                 result = await self._attempt(work, causation_id)
             except RetryTransaction:
-                pass
+                self._on_retry("retry-requested")
             except OperationFailure as error:
                 if not error.has_error_label("TransientTransactionError"):
                     raise
+                self._on_retry(error.code_name or "transient")
             except (ServerSelectionTimeoutError, ConnectionFailure) as error:
                 raise DatabaseUnavailable(type(error).__name__) from error
             else:

@@ -114,13 +114,21 @@ class OutboxRelay:
         async with self._drain_lock:
             published = 0
             while batch := await self._pending():
-                for record in batch:
-                    await self._publish(record)
-                    await self._collection.update_one(
-                        {"_id": record["_id"]}, {"$set": {"published_at": self._clock.now()}}
-                    )
-                    published += 1
+                confirmed = []
+                try:
+                    for record in batch:
+                        await self._publish(record)  # returns once the broker confirmed it
+                        confirmed.append(record["_id"])
+                finally:
+                    await self._mark_published(confirmed)
+                published += len(confirmed)
             return published
+
+    async def _mark_published(self, ids: list[str]) -> None:
+        if ids:
+            await self._collection.update_many(
+                {"_id": {"$in": ids}}, {"$set": {"published_at": self._clock.now()}}
+            )
 
     async def backlog(self) -> int:
         return await self._collection.count_documents({"published_at": None})

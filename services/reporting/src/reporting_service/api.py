@@ -15,7 +15,7 @@ from servicekit.http.security import require_roles
 from servicekit.mongo import Transactions, UnitOfWork
 
 from reporting_service.settings import ReportingSettings
-from reporting_service.store import DailyFigures
+from reporting_service.store import Facts
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -54,8 +54,8 @@ async def totals(
         raise invalid("query.last_day", "lies before first_day")
 
     async def read(uow: UnitOfWork) -> list[dict[str, int | str]]:
-        figures = DailyFigures(uow, ZoneInfo(settings.report_timezone))
-        return await figures.totals(first_day, last_day, group_by)
+        facts = Facts(uow, ZoneInfo(settings.report_timezone))
+        return await facts.totals(first_day, last_day, group_by)
 
     rows = await transactions.run(read)
     return Totals(

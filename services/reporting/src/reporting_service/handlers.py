@@ -1,4 +1,4 @@
-"""Projections: every counted event adds one to its day, district, programme and source."""
+"""Projections: every counted event becomes a fact with its day, district, programme, source."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from servicekit.messaging import EventRouter
 from servicekit.mongo import UnitOfWork
 
 from reporting_service.settings import ReportingSettings
-from reporting_service.store import UNASSIGNED, DailyFigures
+from reporting_service.store import UNASSIGNED, Facts
 
 projections = EventRouter()
 
@@ -21,12 +21,13 @@ async def count_signal(
 ) -> None:
     signal = event.data
     programme = signal.suggested_programme.value if signal.suggested_programme else UNASSIGNED
-    await DailyFigures(uow, ZoneInfo(settings.report_timezone)).add(
+    await Facts(uow, ZoneInfo(settings.report_timezone)).add(
+        str(event.id),
         signal.received_at,
+        measure="signals",
         district=signal.district,
         programme=programme,
         source=signal.source_type.value,
-        measure="signals",
     )
 
 
@@ -35,10 +36,11 @@ async def count_case_opened(
     event: CloudEvent[CaseOpened], uow: UnitOfWork, settings: ReportingSettings
 ) -> None:
     case = event.data
-    await DailyFigures(uow, ZoneInfo(settings.report_timezone)).add(
+    await Facts(uow, ZoneInfo(settings.report_timezone)).add(
+        str(event.id),
         case.opened_at,
+        measure="cases_opened",
         district=case.district,
         programme=case.programme.value,
         source=case.source_type.value,
-        measure="cases_opened",
     )

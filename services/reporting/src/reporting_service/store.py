@@ -1,7 +1,9 @@
 """The projection of the reporting service.
 
-daily_figures   counters per day (in the report time zone) x district x
-                programme x source; only counts, never a person.
+facts   one document per counted event: what it counts (measure), its day in the
+        report time zone, district, programme and source. Insert-only: concurrent
+        events never contend for a shared counter, a redelivered event cannot count
+        twice (its id is the key), and reports are sums over facts.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 from servicekit.mongo import IndexSpec, UnitOfWork
 
-DAILY_FIGURES = "daily_figures"
+FACTS = "facts"
 
-INDEXES = [IndexSpec(DAILY_FIGURES, [("day", 1), ("district", 1)])]
+INDEXES = [IndexSpec(FACTS, [("day", 1), ("measure", 1)])]
 
 DIMENSIONS = ("district", "programme", "source")
 MEASURES = ("signals", "cases_opened")
@@ -22,23 +24,31 @@ MEASURES = ("signals", "cases_opened")
 UNASSIGNED = "unassigned"
 
 
-class DailyFigures:
+class Facts:
     def __init__(self, uow: UnitOfWork, timezone: ZoneInfo) -> None:
-        self._figures = uow.db[DAILY_FIGURES]
+        self._facts = uow.db[FACTS]
         self._session = uow.session
         self._timezone = timezone
 
     async def add(
-        self, moment: datetime, *, district: str, programme: str, source: str, measure: str
+        self,
+        event_id: str,
+        moment: datetime,
+        *,
+        measure: str,
+        district: str,
+        programme: str,
+        source: str,
     ) -> None:
-        day = moment.astimezone(self._timezone).date().isoformat()
-        key = {"day": day, "district": district, "programme": programme, "source": source}
-        await self._figures.update_one(
-            {"_id": "|".join(key.values())},
-            {"$setOnInsert": key, "$inc": {measure: 1}},
-            upsert=True,
-            session=self._session,
-        )
+        fact = {
+            "_id": f"{measure}:{event_id}",
+            "measure": measure,
+            "day": moment.astimezone(self._timezone).date().isoformat(),
+            "district": district,
+            "programme": programme,
+            "source": source,
+        }
+        await self._facts.insert_one(fact, session=self._session)
 
     async def totals(self, first: date, last: date, group_by: str) -> list[dict[str, Any]]:
         pipeline: list[dict[str, Any]] = [
@@ -46,12 +56,12 @@ class DailyFigures:
             {
                 "$group": {
                     "_id": f"${group_by}",
-                    **{m: {"$sum": {"$ifNull": [f"${m}", 0]}} for m in MEASURES},
+                    **{m: {"$sum": {"$cond": [{"$eq": ["$measure", m]}, 1, 0]}} for m in MEASURES},
                 }
             },
             {"$sort": {"_id": 1}},
         ]
-        cursor = await self._figures.aggregate(pipeline, session=self._session)
+        cursor = await self._facts.aggregate(pipeline, session=self._session)
         return [
             {group_by: row["_id"], **{m: row[m] for m in MEASURES}}
             for row in await cursor.to_list()
