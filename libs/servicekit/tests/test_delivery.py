@@ -12,7 +12,8 @@ from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, new_event
 from servicekit.deadletters import list_dead_letters, replay_dead_letters
 from servicekit.outbox import OUTBOX
 from servicekit.testing import eventually, queue_depth
-from servicekit.testing.sample import SERVICE, Probe, kit_definition, signal_data
+from servicekit.testing.events import publish, signal_received
+from servicekit.testing.sample import SERVICE, Probe, kit_definition
 from servicekit.testing.service import running_service
 from servicekit.testing.tap import EventTap
 from servicekit.topology import declare_shared
@@ -46,10 +47,6 @@ async def publish_raw(connection, body: bytes, message_id: str, event_type: str 
         routing_key="signals.signal-received.v1",
     )
     await channel.close()
-
-
-async def publish_event(connection, event) -> None:
-    await publish_raw(connection, event.to_json_bytes(), str(event.id))
 
 
 async def test_a_committed_event_is_published_persistent_confirmed_and_described(
@@ -90,7 +87,7 @@ async def test_a_rolled_back_change_publishes_nothing(definition, amqp_connectio
 async def test_the_relay_publishes_what_an_earlier_run_left_behind(
     definition, amqp_connection, mongo_client, database_name
 ):
-    stranded = new_event(signal_data())
+    stranded = new_event(signal_received())
     await mongo_client[database_name][OUTBOX].insert_one(
         {
             "_id": str(stranded.id),
@@ -109,10 +106,10 @@ async def test_the_relay_publishes_what_an_earlier_run_left_behind(
 
 
 async def test_a_redelivered_event_changes_nothing(definition, amqp_connection, probe):
-    event = new_event(signal_data())
+    event = new_event(signal_received())
     async with running_service(definition) as service:
-        await publish_event(amqp_connection, event)
-        await publish_event(amqp_connection, event)
+        await publish(amqp_connection, event)
+        await publish(amqp_connection, event)
         duplicates = service.runtime.metrics.duplicates_ignored.labels(TYPE)
         await eventually(
             lambda: asyncio.sleep(0, duplicates._value.get()),
@@ -128,9 +125,9 @@ async def test_a_failing_handler_is_retried_then_dead_lettered_and_replayed_once
     definition, amqp_connection, amqp_url, probe
 ):
     probe.fail = True
-    event = new_event(signal_data())
+    event = new_event(signal_received())
     async with running_service(definition) as service:
-        await publish_event(amqp_connection, event)
+        await publish(amqp_connection, event)
         await eventually(
             lambda: queue_depth(amqp_connection, f"{SERVICE}.dlq"),
             lambda n: n == 1,
@@ -194,7 +191,7 @@ async def test_shutdown_finishes_the_message_in_flight(
 ):
     probe.release = asyncio.Event()
     async with running_service(definition):
-        await publish_event(amqp_connection, new_event(signal_data()))
+        await publish(amqp_connection, new_event(signal_received()))
         await asyncio.wait_for(probe.started.wait(), 20)
         # Stop while the handler is busy; let it finish a moment later.
         asyncio.get_running_loop().call_later(0.3, probe.release.set)

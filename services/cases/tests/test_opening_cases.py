@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, date, datetime
 
-import aio_pika
 import pytest
-from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, new_event
-from buurtsignaal_contracts.codes import AgeBand, Category, SourceType
+from buurtsignaal_contracts import new_event
+from buurtsignaal_contracts.codes import Category, SourceType
 from buurtsignaal_contracts.events import SignalReceived
 from servicekit.testing import eventually, token_for
+from servicekit.testing.events import a_pseudonym, publish, signal_received
 from servicekit.testing.tap import EventTap
-from servicekit.topology import declare_shared
 
 pytestmark = pytest.mark.integration
 
@@ -23,40 +21,7 @@ NOORD_WORKER = token_for("w-noord", "worker", teams=["wot-noord"])
 
 
 def signal(person: str, **changes) -> SignalReceived:
-    fields = dict(
-        signal_id=uuid.uuid4(),
-        person=person,
-        source_type=SourceType.SCHOOL,
-        reporting_org="obs-de-singel",
-        category=Category.BEHAVIOUR_AGGRESSION,
-        district="west",
-        age_band=AgeBand.AGE_5_TO_11,
-        occurred_on=date(2026, 11, 2),
-        received_at=datetime(2026, 11, 3, 9, tzinfo=UTC),
-    )
-    fields.update(changes)
-    return SignalReceived(**fields)
-
-
-def a_person() -> str:
-    return "ps-" + uuid.uuid4().hex
-
-
-async def publish(connection, *events) -> None:
-    channel = await connection.channel(publisher_confirms=True)
-    exchange = await declare_shared(channel)
-    for event in events:
-        await exchange.publish(
-            aio_pika.Message(
-                event.to_json_bytes(),
-                message_id=str(event.id),
-                type=event.type,
-                content_type=CLOUDEVENTS_CONTENT_TYPE,
-                delivery_mode=2,
-            ),
-            routing_key=event.data.routing_key(),
-        )
-    await channel.close()
+    return signal_received(person=person, **changes)
 
 
 async def cases_of(service, person: str) -> list[dict]:
@@ -67,7 +32,7 @@ async def cases_of(service, person: str) -> list[dict]:
 
 
 async def test_a_signal_opens_a_case_for_the_team_of_the_district(cases, amqp_connection):
-    person = a_person()
+    person = a_pseudonym()
     first = new_event(signal(person))
     async with EventTap(amqp_connection) as tap:
         await publish(amqp_connection, first)
@@ -83,7 +48,7 @@ async def test_a_signal_opens_a_case_for_the_team_of_the_district(cases, amqp_co
 async def test_later_signals_join_the_open_case_and_another_programme_opens_another(
     cases, amqp_connection
 ):
-    person = a_person()
+    person = a_pseudonym()
     async with EventTap(amqp_connection) as tap:
         await publish(amqp_connection, new_event(signal(person)))
         await tap.wait_for(OPENED, where=lambda e: e["data"]["person"] == person)
@@ -111,7 +76,7 @@ async def test_later_signals_join_the_open_case_and_another_programme_opens_anot
 
 
 async def test_signals_arriving_together_for_a_new_person_open_one_case(cases, amqp_connection):
-    person = a_person()
+    person = a_pseudonym()
     events = [new_event(signal(person)) for _ in range(6)]
     await publish(amqp_connection, *events)
     found = await eventually(
@@ -123,7 +88,7 @@ async def test_signals_arriving_together_for_a_new_person_open_one_case(cases, a
 
 
 async def test_the_same_event_twice_opens_one_case(cases, amqp_connection):
-    person = a_person()
+    person = a_pseudonym()
     event = new_event(signal(person))
     await publish(amqp_connection, event, event)
     duplicates = cases.runtime.metrics.duplicates_ignored.labels(event.type)
@@ -136,7 +101,7 @@ async def test_the_same_event_twice_opens_one_case(cases, amqp_connection):
 
 
 async def test_a_worker_sees_only_the_cases_of_their_team(cases, amqp_connection):
-    person = a_person()
+    person = a_pseudonym()
     await publish(amqp_connection, new_event(signal(person)))
     (case,) = await eventually(lambda: cases_of(cases, person), what="the case")
     own = await cases.client.get(f"/api/v1/cases/{case['id']}", headers=WEST_WORKER)

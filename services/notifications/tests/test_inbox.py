@@ -2,55 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
-import aio_pika
 import pytest
-from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, new_event
-from buurtsignaal_contracts.codes import Programme, SourceType
-from buurtsignaal_contracts.events import CaseOpened
+from buurtsignaal_contracts import new_event
+from buurtsignaal_contracts.codes import Programme
 from notifications_service.messages import case_opened_title
 from servicekit.testing import eventually, token_for
+from servicekit.testing.events import case_opened, publish
 from servicekit.testing.tap import EventTap
-from servicekit.topology import declare_shared
 
 pytestmark = pytest.mark.integration
 
 WEST = token_for("w-west", "worker", teams=["wot-west"])
 WEST_TOO = token_for("w-west-2", "worker", teams=["wot-west", "wot-oost"])
 NOORD = token_for("w-noord", "worker", teams=["wot-noord"])
-
-
-def case_opened(team: str = "wot-west") -> CaseOpened:
-    now = datetime(2026, 11, 3, 9, tzinfo=UTC)
-    return CaseOpened(
-        case_id=uuid.uuid4(),
-        team=team,
-        programme=Programme.EARLY_SIGNALLING,
-        district="west",
-        person="ps-" + uuid.uuid4().hex,
-        signal_id=uuid.uuid4(),
-        source_type=SourceType.SCHOOL,
-        opened_at=now,
-        first_signal_at=now,
-    )
-
-
-async def publish(connection, event) -> None:
-    channel = await connection.channel(publisher_confirms=True)
-    exchange = await declare_shared(channel)
-    await exchange.publish(
-        aio_pika.Message(
-            event.to_json_bytes(),
-            message_id=str(event.id),
-            type=event.type,
-            content_type=CLOUDEVENTS_CONTENT_TYPE,
-            delivery_mode=2,
-        ),
-        routing_key=event.data.routing_key(),
-    )
-    await channel.close()
 
 
 async def inbox(service, headers, **params) -> list[dict]:

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime
 
-import aio_pika
 import pytest
-from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, new_event
+from buurtsignaal_contracts import new_event
 from buurtsignaal_contracts.codes import AgeBand, Category, Programme, SourceType
-from buurtsignaal_contracts.events import CaseOpened, SignalReceived
 from servicekit.testing import eventually, token_for
-from servicekit.topology import declare_shared
+from servicekit.testing.events import case_opened, publish, signal_received
 
 pytestmark = pytest.mark.integration
 
 ANALYST = token_for("an-1", "analyst")
 
 
-def signal(received_at: datetime, district: str = "west") -> SignalReceived:
-    return SignalReceived(
-        signal_id=uuid.uuid4(),
-        person="ps-" + uuid.uuid4().hex,
+def signal(received_at: datetime, district: str = "west"):
+    return signal_received(
         source_type=SourceType.POLICE,
-        reporting_org="politie-schiedam",
         category=Category.POLICE_INCIDENT,
         district=district,
         age_band=AgeBand.AGE_12_TO_17,
@@ -32,35 +26,13 @@ def signal(received_at: datetime, district: str = "west") -> SignalReceived:
     )
 
 
-def case_opened(opened_at: datetime) -> CaseOpened:
-    return CaseOpened(
-        case_id=uuid.uuid4(),
-        team="wot-west",
+def opened(opened_at: datetime):
+    return case_opened(
         programme=Programme.INTENSIVE_YOUTH_WORK,
-        district="west",
-        person="ps-" + uuid.uuid4().hex,
-        signal_id=uuid.uuid4(),
         source_type=SourceType.POLICE,
         opened_at=opened_at,
         first_signal_at=opened_at,
     )
-
-
-async def publish(connection, *events) -> None:
-    channel = await connection.channel(publisher_confirms=True)
-    exchange = await declare_shared(channel)
-    for event in events:
-        await exchange.publish(
-            aio_pika.Message(
-                event.to_json_bytes(),
-                message_id=str(event.id),
-                type=event.type,
-                content_type=CLOUDEVENTS_CONTENT_TYPE,
-                delivery_mode=2,
-            ),
-            routing_key=event.data.routing_key(),
-        )
-    await channel.close()
 
 
 async def totals(service, first: date, last: date, group_by: str = "district") -> dict[str, dict]:
@@ -81,7 +53,7 @@ async def test_counts_per_district_and_a_redelivered_event_counts_once(reporting
         twice,
         twice,
         new_event(signal(moment, "noord")),
-        new_event(case_opened(moment)),
+        new_event(opened(moment)),
     )
     rows = await eventually(
         lambda: totals(reporting, date(2026, 6, 10), date(2026, 6, 10)),

@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from buurtsignaal_contracts import CloudEvent
-from buurtsignaal_contracts.codes import AgeBand, Category, SourceType
 from buurtsignaal_contracts.events import SignalReceived
 from fastapi import APIRouter, Header
 from pydantic import BaseModel, Field
@@ -20,24 +18,9 @@ from servicekit.http.security import CurrentPrincipal
 from servicekit.messaging import EventRouter
 from servicekit.mongo import IndexSpec, Transactions, UnitOfWork
 from servicekit.settings import ServiceSettings
+from servicekit.testing.events import signal_received
 
 SERVICE = "kittest"
-
-
-def signal_data(**overrides: Any) -> SignalReceived:
-    fields: dict[str, Any] = dict(
-        signal_id=uuid.uuid4(),
-        person="ps-" + uuid.uuid4().hex,
-        source_type=SourceType.SCHOOL,
-        reporting_org="obs-test",
-        category=Category.BEHAVIOUR_AGGRESSION,
-        district="west",
-        age_band=AgeBand.AGE_5_TO_11,
-        occurred_on=date(2026, 3, 2),
-        received_at=datetime(2026, 3, 3, 9, 0, tzinfo=UTC),
-    )
-    fields.update(overrides)
-    return SignalReceived(**fields)
 
 
 class Thing(BaseModel):
@@ -81,7 +64,7 @@ def kit_definition(
         transactions: Annotated[Transactions, provide(Transactions)], fail: bool = False
     ) -> dict[str, str]:
         async def work(uow: UnitOfWork) -> str:
-            event = uow.emit(signal_data())
+            event = uow.emit(signal_received())
             await uow.db.things.insert_one({"_id": str(event.id)}, session=uow.session)
             if fail:
                 raise RuntimeError("the change fails after the event was emitted")
