@@ -26,6 +26,7 @@ from pathlib import Path
 
 import aio_pika
 import httpx
+
 from servicekit.devstack.processes import (
     SERVICES,
     Stack,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import yaml
+
 from buurtsignaal_contracts import all_events
 from buurtsignaal_contracts.published import CONTRACTS_DIR
 from servicekit.asyncapi import build_asyncapi, render_asyncapi, service_definitions

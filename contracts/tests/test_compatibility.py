@@ -3,6 +3,7 @@
 import copy
 
 import pytest
+
 from buurtsignaal_contracts.compatibility import breaking_changes
 from buurtsignaal_contracts.events import CaseOpened
 from buurtsignaal_contracts.schemas import event_schema

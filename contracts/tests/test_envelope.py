@@ -2,10 +2,11 @@ import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from pydantic import ValidationError
+
 from buurtsignaal_contracts import CloudEvent, all_events, model_for_type, new_event
 from buurtsignaal_contracts.codes import AgeBand, Category, SourceType
 from buurtsignaal_contracts.events import SignalReceived
-from pydantic import ValidationError
 
 REQUIRED_EVENTS = {
     "signal-received",

@@ -6,6 +6,7 @@ hold them.
 """
 
 import pytest
+
 from buurtsignaal_contracts import all_events
 from buurtsignaal_contracts.schemas import event_schema
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from servicekit.devstack.processes import SERVICES, Stack, free_port
 from servicekit.testing.fixtures import isolated_vhost
 

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import aio_pika
 import httpx
 import pytest
+
 from servicekit.devstack.demo import play
 from servicekit.testing import eventually, token_for
 from servicekit.testing.tap import EventTap

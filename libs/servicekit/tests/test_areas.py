@@ -1,5 +1,6 @@
 import pytest
 from pydantic import ValidationError
+
 from servicekit.areas import AreaConfig, load_area_config
 
 

@@ -8,6 +8,7 @@ import uuid
 
 import aio_pika
 import pytest
+
 from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, new_event
 from servicekit.deadletters import list_dead_letters, replay_dead_letters
 from servicekit.outbox import OUTBOX

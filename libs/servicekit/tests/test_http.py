@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from servicekit.devstack.processes import DatabaseProcess
 from servicekit.testing import token_for
 from servicekit.testing.sample import Probe, kit_definition

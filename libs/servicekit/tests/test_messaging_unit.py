@@ -1,4 +1,5 @@
 import pytest
+
 from buurtsignaal_contracts import CloudEvent
 from buurtsignaal_contracts.events import SignalReceived
 from servicekit.areas import AreaConfig, load_area_config

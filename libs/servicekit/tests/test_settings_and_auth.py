@@ -3,6 +3,7 @@ import time
 import jwt
 import pytest
 from pydantic import ValidationError
+
 from servicekit.auth import AuthenticationError, Role, TokenVerifier, mint_token
 from servicekit.settings import DEVELOPMENT_JWT_SECRET, ServiceSettings
 

@@ -1,4 +1,5 @@
 import pytest
+
 from cases_service.app import definition
 from cases_service.settings import CasesSettings
 from servicekit.testing.service import running_service

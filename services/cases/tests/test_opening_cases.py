@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import pytest
+
 from buurtsignaal_contracts import new_event
 from buurtsignaal_contracts.codes import Category, SourceType
 from buurtsignaal_contracts.events import SignalReceived

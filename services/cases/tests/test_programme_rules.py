@@ -1,4 +1,5 @@
 import pytest
+
 from buurtsignaal_contracts.codes import AgeBand, Category, Programme
 from cases_service.domain.programme import load_programme_rules
 

@@ -1,4 +1,5 @@
 import pytest
+
 from notifications_service.app import definition
 from notifications_service.settings import NotificationsSettings
 from servicekit.testing.service import running_service

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from buurtsignaal_contracts import new_event
 from buurtsignaal_contracts.codes import Programme
 from notifications_service.messages import case_opened_title

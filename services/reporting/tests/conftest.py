@@ -1,4 +1,5 @@
 import pytest
+
 from reporting_service.app import definition
 from reporting_service.settings import ReportingSettings
 from servicekit.testing.service import running_service

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+
 from buurtsignaal_contracts import new_event
 from buurtsignaal_contracts.codes import AgeBand, Category, Programme, SourceType
 from servicekit.testing import eventually, token_for

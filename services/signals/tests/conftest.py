@@ -1,4 +1,5 @@
 import pytest
+
 from servicekit.testing.service import running_service
 from signals_service.app import definition
 from signals_service.settings import SignalsSettings

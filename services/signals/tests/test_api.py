@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+
 from servicekit.outbox import OUTBOX
 from servicekit.testing import token_for
 from servicekit.testing.tap import EventTap
@@ -191,3 +192,43 @@ async def test_an_idempotency_key_makes_a_retry_harmless(signals):
     again = await signals.client.post("/api/v1/signals", json=body(), headers=headers)
     assert first.json()["id"] == again.json()["id"]
     assert await signals.db.signals.count_documents({}) == 1
+
+
+async def test_letter_details_go_to_service_clients_only_and_every_read_is_logged(signals):
+    signal = body(
+        person_given_name="Noa",
+        person_family_name="Voorbeeld",
+        person_street="Voorbeeldstraat",
+        person_city="Schiedam",
+        person_guardians=[{"given_name": "Eva", "family_name": "Voorbeeld"}],
+    )
+    created = (await signals.client.post("/api/v1/signals", json=signal, headers=SCHOOL)).json()
+    later = body(
+        person_guardians=[
+            {"given_name": "Eva", "family_name": "Voorbeeld"},
+            {"given_name": "Tim", "family_name": "Proefmans"},
+        ]
+    )
+    await signals.client.post("/api/v1/signals", json=later, headers=POLICE)
+    url = f"/api/v1/persons/{created['person']}/letter-details"
+    service = {**token_for("svc-notifications", "service"), "X-On-Behalf-Of": "w-west-1"}
+
+    details = await signals.client.get(url, headers=service)
+    assert details.status_code == 200, details.text
+    letter = details.json()
+    assert letter["youth"] == {"given_name": "Noa", "family_name": "Voorbeeld"}
+    assert [g["given_name"] for g in letter["guardians"]] == ["Eva", "Tim"], (
+        "the latest report counts"
+    )
+    assert (
+        letter["address"]["street"] == "Voorbeeldstraat"
+        and letter["address"]["postcode"] == "3117 AB"
+    )
+
+    assert (await signals.client.get(url, headers=SCHOOL)).status_code == 403
+    no_behalf = token_for("svc-notifications", "service")
+    assert (await signals.client.get(url, headers=no_behalf)).status_code == 422
+    unknown = f"/api/v1/persons/ps-{'0' * 32}/letter-details"
+    assert (await signals.client.get(unknown, headers=service)).status_code == 404
+    reads = await signals.db.audit_log.find({"purpose": "mayor-letter"}).to_list()
+    assert [(r["actor"], r["on_behalf_of"]) for r in reads] == [("svc-notifications", "w-west-1")]

@@ -1,4 +1,5 @@
 import pytest
+
 from signals_service.domain.bsn import is_valid_bsn
 
 

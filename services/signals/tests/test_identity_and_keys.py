@@ -2,6 +2,7 @@ from datetime import date
 
 import pytest
 from cryptography.exceptions import InvalidTag
+
 from signals_service.domain.identity import PersonIdentity, normalise_text
 from signals_service.keyring import Keyring
 from signals_service.settings import DEVELOPMENT_ENCRYPTION_KEY

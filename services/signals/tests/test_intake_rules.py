@@ -1,6 +1,7 @@
 from datetime import UTC, date, datetime
 
 import pytest
+
 from buurtsignaal_contracts.codes import AgeBand, Category, Programme, SourceType
 from servicekit.areas import load_area_config
 from servicekit.clock import FixedClock

@@ -12,10 +12,10 @@ import importlib
 from typing import Any
 
 import yaml
+
 from buurtsignaal_contracts import all_events
 from buurtsignaal_contracts.envelope import CLOUDEVENTS_CONTENT_TYPE, EventData
 from buurtsignaal_contracts.schemas import schema_file_name
-
 from servicekit.app import ServiceDefinition
 from servicekit.devstack.processes import SERVICES
 from servicekit.topology import EVENTS_EXCHANGE

@@ -23,6 +23,9 @@ class Role(StrEnum):
     MATCH_COORDINATOR = "match-coordinator"
     ANALYST = "analyst"
     ADMIN = "admin"
+    # A machine client: another buurtsignaal service calling on behalf of a user
+    # (who it acts for travels in X-On-Behalf-Of and is audit-logged).
+    SERVICE = "service"
 
 
 @dataclass(frozen=True)

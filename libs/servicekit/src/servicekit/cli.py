@@ -39,9 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--signals", type=int, default=40)
     demo.add_argument("--workdir", type=Path, default=Path(".run/demo"))
 
-    asyncapi = commands.add_parser("asyncapi", help="generate the AsyncAPI document")
+    asyncapi = commands.add_parser(
+        "asyncapi", help="generate the AsyncAPI document and the README's event catalogue"
+    )
     asyncapi.add_argument("--out", type=Path, default=CONTRACTS_DIR / "asyncapi.yaml")
-    asyncapi.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
+    asyncapi.add_argument("--readme", type=Path, default=CONTRACTS_DIR.parent / "README.md")
 
     dlq = commands.add_parser("dlq", help="dead-letter queue operations")
     dlq.add_argument("action", choices=["list", "replay"])
@@ -86,16 +88,13 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _asyncapi(args: argparse.Namespace) -> int:
     from servicekit.asyncapi import build_asyncapi, render_asyncapi, service_definitions
+    from servicekit.catalogue import update_readme
 
-    text = render_asyncapi(build_asyncapi(service_definitions()))
-    if args.check:
-        current = args.out.read_text() if args.out.exists() else ""
-        if current != text:
-            print(f"stale: {args.out} (run ./dev contracts)", file=sys.stderr)
-            return 1
-        return 0
-    args.out.write_text(text)
+    definitions = service_definitions()
+    args.out.write_text(render_asyncapi(build_asyncapi(definitions)))
     print(f"wrote {args.out}")
+    if args.readme.exists() and update_readme(args.readme, definitions):
+        print(f"updated the event catalogue in {args.readme}")
     return 0
 
 

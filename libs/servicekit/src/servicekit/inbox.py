@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from buurtsignaal_contracts import CloudEvent
 from pymongo.errors import DuplicateKeyError
 
+from buurtsignaal_contracts import CloudEvent
 from servicekit.mongo import Transactions, UnitOfWork
 
 INBOX = "inbox"

@@ -32,7 +32,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, CloudEvent, EventData
 from faststream import AckPolicy
 from faststream.exceptions import NackMessage, RejectMessage
 from faststream.rabbit import (
@@ -45,6 +44,7 @@ from faststream.rabbit import (
 from faststream.rabbit.annotations import RabbitMessage
 from faststream.rabbit.schemas import QueueType
 
+from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, CloudEvent, EventData
 from servicekit import logs
 from servicekit.inbox import Inbox
 from servicekit.metrics import ServiceMetrics

@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from buurtsignaal_contracts import CloudEvent, EventData, new_event
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -26,6 +25,7 @@ from pymongo.errors import (
     ServerSelectionTimeoutError,
 )
 
+from buurtsignaal_contracts import CloudEvent, EventData, new_event
 from servicekit import logs
 from servicekit.clock import Clock
 

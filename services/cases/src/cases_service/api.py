@@ -6,17 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from buurtsignaal_contracts.codes import CaseStatus, Category, Priority, Programme, SourceType
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
+
+from buurtsignaal_contracts.codes import CaseStatus, Category, Priority, Programme, SourceType
+from cases_service.domain.case import Case
+from cases_service.store import CaseStore
 from servicekit.app import provide
 from servicekit.auth import Principal, Role
 from servicekit.http.problems import not_found
 from servicekit.http.security import require_roles
 from servicekit.mongo import Transactions, UnitOfWork
-
-from cases_service.domain.case import Case
-from cases_service.store import CaseStore
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 

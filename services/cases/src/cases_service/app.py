@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from servicekit.app import ServiceDefinition, ServiceRuntime
-from servicekit.areas import load_area_config
-
 from cases_service import api, handlers, store
 from cases_service.domain.programme import load_programme_rules
 from cases_service.settings import CasesSettings
+from servicekit.app import ServiceDefinition, ServiceRuntime
+from servicekit.areas import load_area_config
 
 
 def dependencies(runtime: ServiceRuntime) -> Iterable[object]:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from buurtsignaal_contracts import CloudEvent
 from buurtsignaal_contracts.events import CaseOpened, SignalReceived
-from servicekit.areas import AreaConfig
-from servicekit.messaging import EventRouter
-from servicekit.mongo import UnitOfWork
-
 from cases_service.domain.case import Case, SignalRef
 from cases_service.domain.programme import ProgrammeRules
 from cases_service.store import CaseStore
+from servicekit.areas import AreaConfig
+from servicekit.messaging import EventRouter
+from servicekit.mongo import UnitOfWork
 
 intake = EventRouter()
 

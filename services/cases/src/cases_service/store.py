@@ -9,11 +9,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from buurtsignaal_contracts.codes import Programme
 from pymongo.errors import DuplicateKeyError
-from servicekit.mongo import IndexSpec, RetryTransaction, UnitOfWork
 
+from buurtsignaal_contracts.codes import Programme
 from cases_service.domain.case import Case
+from servicekit.mongo import IndexSpec, RetryTransaction, UnitOfWork
 
 CASES = "cases"
 

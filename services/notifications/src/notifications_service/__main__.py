@@ -1,5 +1,4 @@
-from servicekit.runner import serve
-
 from notifications_service.app import definition
+from servicekit.runner import serve
 
 serve(definition)

@@ -8,12 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
+
+from notifications_service.store import Notification, NotificationStore
 from servicekit.app import provide
 from servicekit.http.problems import not_found
 from servicekit.http.security import CurrentPrincipal
 from servicekit.mongo import Transactions, UnitOfWork
-
-from notifications_service.store import Notification, NotificationStore
 
 router = APIRouter(prefix="/api/v1", tags=["inbox"])
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from servicekit.app import ServiceDefinition
-
 from notifications_service import api, handlers, store
 from notifications_service.settings import NotificationsSettings
+from servicekit.app import ServiceDefinition
 
 
 def definition(settings: NotificationsSettings | None = None) -> ServiceDefinition:

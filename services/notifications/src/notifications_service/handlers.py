@@ -7,11 +7,10 @@ import uuid
 from buurtsignaal_contracts import CloudEvent
 from buurtsignaal_contracts.codes import NotificationChannel, RecipientKind
 from buurtsignaal_contracts.events import CaseOpened, NotificationSent
-from servicekit.messaging import EventRouter
-from servicekit.mongo import UnitOfWork
-
 from notifications_service.messages import case_link, case_opened_title
 from notifications_service.store import Notification, NotificationStore
+from servicekit.messaging import EventRouter
+from servicekit.mongo import UnitOfWork
 
 cases = EventRouter()
 

@@ -1,5 +1,4 @@
-from servicekit.runner import serve
-
 from reporting_service.app import definition
+from servicekit.runner import serve
 
 serve(definition)

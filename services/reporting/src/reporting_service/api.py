@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
+
+from reporting_service.settings import ReportingSettings
+from reporting_service.store import Facts
 from servicekit.app import provide
 from servicekit.auth import Principal, Role
 from servicekit.http.problems import invalid
 from servicekit.http.security import require_roles
 from servicekit.mongo import Transactions, UnitOfWork
-
-from reporting_service.settings import ReportingSettings
-from reporting_service.store import Facts
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from servicekit.app import ServiceDefinition
-
 from reporting_service import api, handlers, store
 from reporting_service.settings import ReportingSettings
+from servicekit.app import ServiceDefinition
 
 
 def definition(settings: ReportingSettings | None = None) -> ServiceDefinition:

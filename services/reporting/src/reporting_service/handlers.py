@@ -6,11 +6,10 @@ from zoneinfo import ZoneInfo
 
 from buurtsignaal_contracts import CloudEvent
 from buurtsignaal_contracts.events import CaseOpened, SignalReceived
-from servicekit.messaging import EventRouter
-from servicekit.mongo import UnitOfWork
-
 from reporting_service.settings import ReportingSettings
 from reporting_service.store import UNASSIGNED, Facts
+from servicekit.messaging import EventRouter
+from servicekit.mongo import UnitOfWork
 
 projections = EventRouter()
 

@@ -1,5 +1,4 @@
 from servicekit.runner import serve
-
 from signals_service.app import definition
 
 serve(definition)

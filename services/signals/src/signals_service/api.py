@@ -8,18 +8,18 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from buurtsignaal_contracts.codes import AgeBand, Category, Programme, SourceType
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from buurtsignaal_contracts.codes import AgeBand, Category, Programme, SourceType
 from servicekit.app import provide
 from servicekit.auth import Principal, Role
 from servicekit.http.idempotency import create_once
 from servicekit.http.problems import FieldError, Problem, forbidden, not_found
 from servicekit.http.security import require_roles
 from servicekit.mongo import Transactions, UnitOfWork
-
 from signals_service.domain.bsn import is_valid_bsn
-from signals_service.domain.identity import PersonIdentity
+from signals_service.domain.identity import Guardian, PersonIdentity
 from signals_service.service import IntakeRejected, SignalIntake, Submission
 from signals_service.store import AuditLog, PersonStore, Signal, SignalStore
 
@@ -44,6 +44,9 @@ class PersonIn(BaseModel):
     house_number: str | None = Field(None, max_length=12, pattern=r"^[0-9]+ ?[A-Za-z0-9-]{0,6}$")
     street: str | None = Field(None, max_length=100)
     city: str | None = Field(None, max_length=60)
+    guardians: list[GuardianIn] = Field(
+        default_factory=list, max_length=4, description="Parents or guardians, for the letter"
+    )
 
     @field_validator("bsn")
     @classmethod
@@ -51,6 +54,13 @@ class PersonIn(BaseModel):
         if value is not None and not is_valid_bsn(value):
             raise ValueError("not a valid BSN: it must be 9 digits and pass the 11-test")
         return value
+
+
+class GuardianIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    given_name: str = Field(min_length=1, max_length=100)
+    family_name: str = Field(min_length=1, max_length=100)
 
 
 class SignalIn(BaseModel):
@@ -67,7 +77,9 @@ class SignalIn(BaseModel):
     suggested_programme: Programme | None = None
 
     def to_submission(self) -> Submission:
-        person = PersonIdentity(**self.person.model_dump())
+        fields = self.person.model_dump(exclude={"guardians"})
+        guardians = tuple(Guardian(**g.model_dump()) for g in self.person.guardians)
+        person = PersonIdentity(**fields, guardians=guardians)
         return Submission(
             source_type=self.source_type,
             category=self.category,
@@ -211,6 +223,61 @@ async def list_signals(
     signals = await transactions.run(read)
     next_cursor = _encode_cursor(signals[-1]) if len(signals) == limit else None
     return SignalPage(items=[SignalOut.of(s) for s in signals], next_cursor=next_cursor)
+
+
+class NameOut(BaseModel):
+    given_name: str | None
+    family_name: str | None
+
+
+class AddressOut(BaseModel):
+    street: str | None
+    house_number: str | None
+    postcode: str | None
+    city: str | None
+
+
+class LetterDetails(BaseModel):
+    """What the mayor's letter needs: names and the home address. Personal data."""
+
+    person: str
+    youth: NameOut
+    guardians: list[NameOut]
+    address: AddressOut
+
+
+Service = Annotated[Principal, Depends(require_roles(Role.SERVICE))]
+
+
+@router.get(
+    "/persons/{pseudonym}/letter-details",
+    response_model=LetterDetails,
+    summary="Names and address for the mayor's letter (service clients only)",
+)
+async def letter_details(
+    pseudonym: Annotated[str, Path(pattern=r"^ps-[0-9a-f]{32}$")],
+    caller: Service,
+    intake: Intake,
+    transactions: Tx,
+    on_behalf_of: Annotated[str, Header(alias="X-On-Behalf-Of", min_length=1, max_length=128)],
+) -> LetterDetails:
+    async def read(uow: UnitOfWork) -> dict[str, Any] | None:
+        return await intake.letter_details(uow, pseudonym, caller, on_behalf_of)
+
+    identity = await transactions.run(read)
+    if identity is None:
+        raise not_found("person")
+    return LetterDetails(
+        person=pseudonym,
+        youth=NameOut(given_name=identity["given_name"], family_name=identity["family_name"]),
+        guardians=[NameOut(**g) for g in identity.get("guardians", [])],
+        address=AddressOut(
+            street=identity.get("street"),
+            house_number=identity.get("house_number"),
+            postcode=identity.get("postcode"),
+            city=identity.get("city"),
+        ),
+    )
 
 
 def _may_see(principal: Principal, signal: Signal) -> bool:

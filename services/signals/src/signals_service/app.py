@@ -6,7 +6,6 @@ from collections.abc import Iterable
 
 from servicekit.app import ServiceDefinition, ServiceRuntime
 from servicekit.areas import load_area_config
-
 from signals_service import api, store
 from signals_service.keyring import Keyring
 from signals_service.service import SignalIntake

@@ -6,6 +6,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from buurtsignaal_contracts.codes import Category, Programme, SourceType
 from buurtsignaal_contracts.events import SignalReceived
@@ -13,7 +14,6 @@ from servicekit.areas import AreaConfig
 from servicekit.auth import Principal
 from servicekit.clock import Clock
 from servicekit.mongo import UnitOfWork
-
 from signals_service.domain.identity import PersonIdentity
 from signals_service.domain.intake import (
     RuleViolation,
@@ -154,7 +154,9 @@ class SignalIntake:
                 await persons.add_lookup_keys(person_id, missing)
             wrapped = await persons.wrapped_key(person_id)
             assert wrapped is not None, "a person without a key has been erased"
-            return person_id, existing["pseudonym"], self._keyring.unwrap(wrapped, person_id)
+            data_key = self._keyring.unwrap(wrapped, person_id)
+            await self._update_identity(persons, existing, identity, data_key)
+            return person_id, existing["pseudonym"], data_key
         person_id = str(uuid.uuid4())
         data_key, wrapped = self._keyring.new_data_key(person_id)
         pseudonym = self._keyring.pseudonym(person_id)
@@ -172,6 +174,40 @@ class SignalIntake:
             wrapped,
         )
         return person_id, pseudonym, data_key
+
+    async def _update_identity(
+        self, persons: PersonStore, existing: dict[str, Any], reported: PersonIdentity, key: bytes
+    ) -> None:
+        """The latest report is the most current: its non-empty fields replace the record's."""
+        person_id = existing["_id"]
+        stored = json.loads(self._keyring.decrypt(key, existing["identity"], person_id))
+        newer = {k: v for k, v in _identity_fields(reported).items() if v not in (None, [])}
+        merged = {**stored, **newer}
+        if merged != stored:
+            sealed = self._keyring.encrypt(key, json.dumps(merged).encode(), person_id)
+            await persons.replace_identity(person_id, sealed)
+
+    async def letter_details(
+        self, uow: UnitOfWork, pseudonym: str, caller: Principal, on_behalf_of: str
+    ) -> dict[str, Any] | None:
+        """Names and address for the mayor's letter; the read is audit-logged."""
+        persons = PersonStore(uow)
+        person = await persons.find_by_pseudonym(pseudonym)
+        wrapped = await persons.wrapped_key(person["_id"]) if person else None
+        if person is None or wrapped is None:
+            return None
+        key = self._keyring.unwrap(wrapped, person["_id"])
+        identity = json.loads(self._keyring.decrypt(key, person["identity"], person["_id"]))
+        await AuditLog(uow).record(
+            actor=caller.sub,
+            org=caller.org,
+            action="read",
+            purpose="mayor-letter",
+            person=pseudonym,
+            record=f"person:{pseudonym}",
+            on_behalf_of=on_behalf_of,
+        )
+        return identity
 
     async def _district_on_record(self, uow: UnitOfWork, person_id: str, data_key: bytes) -> str:
         """A known person's district from the postcode already on record."""
@@ -228,7 +264,7 @@ class SignalIntake:
         )
 
 
-def _identity_fields(identity: PersonIdentity) -> dict[str, str | None]:
+def _identity_fields(identity: PersonIdentity) -> dict[str, Any]:
     return {
         "bsn": identity.bsn,
         "given_name": identity.given_name,
@@ -238,4 +274,7 @@ def _identity_fields(identity: PersonIdentity) -> dict[str, str | None]:
         "house_number": identity.house_number,
         "street": identity.street,
         "city": identity.city,
+        "guardians": [
+            {"given_name": g.given_name, "family_name": g.family_name} for g in identity.guardians
+        ],
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic import Field, SecretStr, model_validator
+
 from servicekit.settings import ServiceSettings
 
 # Development-only keys; production refuses to start without its own.

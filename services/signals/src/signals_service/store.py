@@ -111,6 +111,14 @@ class PersonStore:
             session=self._session,
         )
 
+    async def replace_identity(self, person_id: str, sealed_identity: bytes) -> None:
+        await self._persons.update_one(
+            {"_id": person_id}, {"$set": {"identity": sealed_identity}}, session=self._session
+        )
+
+    async def find_by_pseudonym(self, pseudonym: str) -> dict[str, Any] | None:
+        return await self._persons.find_one({"pseudonym": pseudonym}, session=self._session)
+
     async def wrapped_key(self, person_id: str) -> bytes | None:
         doc = await self._keys.find_one({"_id": person_id}, session=self._session)
         return doc["wrapped"] if doc else None
@@ -156,13 +164,22 @@ class AuditLog:
         self._clock = uow.clock
 
     async def record(
-        self, *, actor: str, org: str | None, action: str, purpose: str, person: str, record: str
+        self,
+        *,
+        actor: str,
+        org: str | None,
+        action: str,
+        purpose: str,
+        person: str,
+        record: str,
+        on_behalf_of: str | None = None,
     ) -> None:
         await self._log.insert_one(
             {
                 "_id": str(uuid.uuid4()),
                 "at": self._clock.now(),
                 "actor": actor,
+                "on_behalf_of": on_behalf_of,
                 "org": org,
                 "action": action,
                 "purpose": purpose,

@@ -8,10 +8,10 @@ from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractRobustConnection
+
 from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, CloudEvent
 from buurtsignaal_contracts.codes import AgeBand, Category, Programme, SourceType
 from buurtsignaal_contracts.events import CaseOpened, SignalReceived
-
 from servicekit.topology import declare_shared
 
 MOMENT = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)

@@ -7,11 +7,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from buurtsignaal_contracts import CloudEvent
-from buurtsignaal_contracts.events import SignalReceived
 from fastapi import APIRouter, Header
 from pydantic import BaseModel, Field
 
+from buurtsignaal_contracts import CloudEvent
+from buurtsignaal_contracts.events import SignalReceived
 from servicekit.app import ServiceDefinition, provide
 from servicekit.http.idempotency import create_once
 from servicekit.http.security import CurrentPrincipal

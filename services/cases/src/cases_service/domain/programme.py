@@ -6,8 +6,9 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
-from buurtsignaal_contracts.codes import AgeBand, Category, Programme
 from pydantic import BaseModel, ConfigDict
+
+from buurtsignaal_contracts.codes import AgeBand, Category, Programme
 
 
 class ProgrammeRule(BaseModel):

@@ -28,6 +28,14 @@ def normalise_house_number(value: str) -> str:
 
 
 @dataclass(frozen=True)
+class Guardian:
+    """A parent or guardian, as named in a signal: for the mayor's letter only."""
+
+    given_name: str
+    family_name: str
+
+
+@dataclass(frozen=True)
 class PersonIdentity:
     """The identifying data of a person as reported. Never leaves the service."""
 
@@ -39,6 +47,7 @@ class PersonIdentity:
     house_number: str | None = None
     street: str | None = None
     city: str | None = None
+    guardians: tuple[Guardian, ...] = ()
 
     def matching_keys(self) -> list[str]:
         """The plain keys this person can be found by (hashed before storing)."""
