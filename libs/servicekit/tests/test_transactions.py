@@ -1,0 +1,55 @@
+"""Units of work on the database stand-in: conflicts are retried, failures roll back."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from servicekit.clock import SystemClock
+from servicekit.mongo import Mongo, Transactions, UnitOfWork
+from servicekit.outbox import write_outbox
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def transactions(mongodb_url, database_name):
+    mongo = Mongo(mongodb_url, database_name, timeout_ms=2000, app_name="test")
+    retries: list[str] = []
+    runner = Transactions(mongo, SystemClock(), write_outbox, lambda: None, on_retry=retries.append)
+    runner.retries = retries  # type: ignore[attr-defined]
+    yield runner
+    await mongo.close()
+
+
+async def test_concurrent_writes_to_one_document_are_retried_until_all_count(transactions):
+    async def increment(uow: UnitOfWork) -> None:
+        counter = await uow.db.counters.find_one({"_id": "c"}, session=uow.session) or {"n": 0}
+        await asyncio.sleep(0.01)  # widen the window so the transactions overlap
+        await uow.db.counters.replace_one(
+            {"_id": "c"}, {"n": counter["n"] + 1}, upsert=True, session=uow.session
+        )
+
+    await asyncio.gather(*(transactions.run(increment) for _ in range(5)))
+
+    async def read(uow: UnitOfWork) -> dict:
+        return await uow.db.counters.find_one({"_id": "c"}, session=uow.session)
+
+    assert (await transactions.run(read))["n"] == 5
+    assert transactions.retries, "the overlapping transactions conflicted and were retried"
+    assert set(transactions.retries) <= {"WriteConflict", "transient"}
+
+
+async def test_a_failing_unit_of_work_leaves_nothing(transactions):
+    async def half_done(uow: UnitOfWork) -> None:
+        await uow.db.things.insert_one({"_id": "t"}, session=uow.session)
+        raise ValueError("second half fails")
+
+    with pytest.raises(ValueError):
+        await transactions.run(half_done)
+
+    async def count(uow: UnitOfWork) -> int:
+        return await uow.db.things.count_documents({}, session=uow.session)
+
+    assert await transactions.run(count) == 0
