@@ -17,7 +17,7 @@ from cases_service.testing import (
     WEST_WORKER,
     problem,
 )
-from servicekit.testing import eventually, token_for
+from servicekit.testing import token_for
 from servicekit.testing.tap import EventTap
 
 pytestmark = pytest.mark.integration
