@@ -330,8 +330,12 @@ def test_a_wrongful_signal_leaves_no_trace_and_an_unstarted_case_without_signals
     case = a_case()
     case.take_events()
     signal_id = case.signals[0].signal_id
+    school = InvolvedOrganisation("obs-de-singel", "juf-3", signal_id)
+    police = InvolvedOrganisation("politie-schiedam", "agent-7", uuid.uuid4())
+    case.apply_match([uuid.uuid4()], [school, police], by(None, "2027-03-25 12:00"))
     assert case.signal_withdrawn(signal_id, WithdrawalReason.WRONGFUL, by(None, "2027-03-26 10:00"))
-    assert case.signals == [] and case.status is CaseStatus.CLOSED
+    assert case.signals == [] and case.involved == [police]
+    assert case.status is CaseStatus.CLOSED
     assert case.outcome is CaseOutcome.NO_CONCERN
     _, closed = case.take_events()
     assert isinstance(closed, CaseClosed) and closed.closed_by == SYSTEM

@@ -25,6 +25,7 @@ from buurtsignaal_contracts.codes import (
     Priority,
     Programme,
     ReopenReason,
+    WithdrawalReason,
 )
 from buurtsignaal_contracts.events import (
     MayorLetterSent,
@@ -396,6 +397,8 @@ class CaseService:
             await self._save(uow, case, None)
 
     async def signal_withdrawn(self, uow: UnitOfWork, withdrawn: SignalWithdrawn) -> None:
+        if withdrawn.reason is WithdrawalReason.WRONGFUL:
+            await MatchStore(uow).forget_signal(withdrawn.person, withdrawn.signal_id)
         for case in await CaseStore(uow).with_signal(withdrawn.signal_id):
             if case.signal_withdrawn(withdrawn.signal_id, withdrawn.reason, self.change(uow, None)):
                 await self._save(uow, case, None)

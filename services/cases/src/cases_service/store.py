@@ -289,5 +289,12 @@ class MatchStore:
             ],
         )
 
+    async def forget_signal(self, person: str, signal_id: uuid.UUID) -> None:
+        await self._matches.update_one(
+            {"_id": person},
+            {"$pull": {"involved": {"signal_id": str(signal_id)}}},
+            session=self._session,
+        )
+
     async def forget(self, person: str) -> None:
         await self._matches.delete_one({"_id": person}, session=self._session)

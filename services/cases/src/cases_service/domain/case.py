@@ -651,6 +651,7 @@ class Case:
         if reason is WithdrawalReason.WRONGFUL:
             # Deleted, not archived (DOMAIN.md): no trace of the signal stays here.
             self.signals.remove(signal)
+            self.involved = [i for i in self.involved if i.signal_id != signal_id]
             self._record("signal-withdrawn", change, {"reason": reason})
         else:
             signal.state = "withdrawn"

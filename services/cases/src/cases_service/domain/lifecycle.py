@@ -163,3 +163,16 @@ def check(
     if target in NEEDS_WORKER and not has_worker:
         raise TransitionRefused(f"a case needs a worker before it moves to {target}")
     return row
+
+
+def markdown_table() -> str:
+    """The table as the README shows it, a row per status (a test keeps the two the same)."""
+    lines = ["| from | may move to (by action; * intensive-youth-work only) |", "|---|---|"]
+    for source in CaseStatus:
+        targets = [
+            f"{t.target} ({t.action}{'*' if t.programmes else ''})"
+            for t in TRANSITIONS
+            if t.source is source
+        ]
+        lines.append(f"| {source} | {', '.join(targets)} |")
+    return "\n".join(lines)
