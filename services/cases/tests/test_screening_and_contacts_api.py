@@ -190,6 +190,22 @@ async def test_a_wrong_contact_names_its_field_and_stores_nothing(api, changes, 
     assert listed["items"] == []
 
 
+async def test_a_retried_contact_with_its_idempotency_key_is_recorded_once(api):
+    case = await api.seed(CaseStatus.ASSIGNED, Programme.NEIGHBOURHOOD_TEAM)
+    keyed = {**WEST_WORKER, "Idempotency-Key": "visit-2026-11-05"}
+    first = await contact(api, case, as_=keyed)
+    again = await contact(api, case, as_=keyed)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other_body = problem(await contact(api, case, as_=keyed, minutes=10))
+    assert other_body["status"] == 422
+    listed = (
+        await api.client.get(f"/api/v1/cases/{case['id']}/contacts", headers=WEST_WORKER)
+    ).json()
+    assert len(listed["items"]) == 1
+
+
 async def test_contacts_on_a_closed_case_are_refused(api):
     case = await api.seed(CaseStatus.CLOSED, Programme.NEIGHBOURHOOD_TEAM)
     assert problem(await contact(api, case))["status"] == 409

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from buurtsignaal_contracts import new_event
 from buurtsignaal_contracts.codes import CaseStatus, Programme
 from cases_service.domain.lifecycle import Action, transition
 from cases_service.testing import problem
+from servicekit.testing import eventually
+from servicekit.testing.events import publish, signal_received
 
 pytestmark = pytest.mark.integration
 
@@ -70,3 +73,17 @@ async def test_a_case_needs_a_worker_before_the_work_starts(api):
     case = await api.seed(CaseStatus.REOPENED, Programme.EARLY_SIGNALLING, worker=None)
     refused = problem(await api.move(case, "active"))
     assert refused["status"] == 409 and "needs a worker" in refused["detail"]
+
+
+async def test_a_closed_case_is_not_reopened_while_a_newer_one_is_open(api, amqp_connection):
+    first = await api.open_case(amqp_connection)
+    first = (await api.move(first, "closed", outcome="no-concern")).json()
+    await publish(amqp_connection, new_event(signal_received(person=first["person"])))
+    cases = await eventually(
+        lambda: api.cases_of(first["person"]), lambda cs: len(cs) == 2, what="a new case"
+    )
+    newer = next(c for c in cases if c["id"] != first["id"])
+    assert newer["status"] == "open" and newer["previous_case_id"] == first["id"]
+    refused = problem(await api.move(first, "reopened", reason="new-signal"))
+    assert refused["status"] == 409 and newer["id"] in refused["detail"]
+    assert (await api.case(first["id"]))["status"] == "closed"
