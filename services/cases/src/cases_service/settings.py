@@ -15,3 +15,14 @@ class CasesSettings(ServiceSettings):
     programme_rules_file: Path | None = Field(
         None, description="YAML rules that choose a programme; the packaged ones by default"
     )
+    deadlines_file: Path | None = Field(
+        None,
+        description="YAML: working days per deadline and programme, the area manager's "
+        "multiple, the time zone; the packaged file by default",
+    )
+    screening_instruments_dir: Path | None = Field(
+        None, description="directory of screening questionnaire files; the packaged ones by default"
+    )
+    deadline_check_interval: float = Field(
+        300.0, gt=0, description="seconds between runs of the deadline scheduler"
+    )
