@@ -95,7 +95,7 @@ def interval_attack(
     table: Table, published: Mapping[Key, int | str], threshold: int
 ) -> dict[Key, tuple[int, int]]:
     """Narrow every range through the sums until a fixed point."""
-    ceiling = table.value((table.rows.root, TOTAL)) * 2 + threshold
+    ceiling = sum(v for v in published.values() if isinstance(v, int)) + threshold * len(published)
     eqs = equations(table)
     ranges = known_ranges(table, published, threshold, ceiling)
     changed = True

@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from synthetic import a_case, notification
 
 from buurtsignaal_contracts import new_event
 from buurtsignaal_contracts.codes import (
@@ -21,7 +22,6 @@ from buurtsignaal_contracts.codes import (
 )
 from servicekit.testing import eventually, token_for
 from servicekit.testing.events import publish
-from synthetic import a_case, notification
 
 pytestmark = pytest.mark.integration
 
@@ -135,7 +135,7 @@ async def test_a_whole_case_story_is_counted_once_even_when_every_event_comes_tw
     lead = {
         row["stage"]: row for row in report["lead_times"] if row["group"]["district"] == "total"
     }
-    # first signal on 4 May: first contact that reached them on 6 May, screening 7 May, closed 24 May
+    # first signal 4 May; first contact that reached them 6 May, screening 7 May, closed 24 May
     assert (lead["first-contact"]["max_days"], lead["screening"]["max_days"]) == (2.0, 3.0)
     assert lead["closure"]["max_days"] == 20.0
     # every delivery has been handled by now, the second copies changed nothing

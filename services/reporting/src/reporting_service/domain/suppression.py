@@ -145,51 +145,57 @@ def primary_cells(table: Table, threshold: int) -> dict[Key, Mark]:
     return {k: Mark.PRIMARY for k, c in table.cells.items() if c.value < threshold}
 
 
-def _residual_arcs(
-    table: Table, marks: Mapping[Key, Mark], threshold: int, without: Key
-) -> dict[Node, list[Node]]:
-    graph: dict[Node, list[Node]] = {}
+Residual = dict[Node, list[tuple[Node, Key]]]
+
+
+def _residual_arcs(table: Table, marks: Mapping[Key, Mark], threshold: int) -> Residual:
+    """Where one unit can move: forward where a cell may grow, back where it may shrink."""
+    graph: Residual = {}
     for key, mark in marks.items():
-        if key == without:
-            continue
         cell = table.cells[key]
         low, high = bounds(mark, cell.value, threshold)
         if cell.value + 1 <= high:
-            graph.setdefault(cell.tail, []).append(cell.head)
+            graph.setdefault(cell.tail, []).append((cell.head, key))
         if cell.value - 1 >= low:
-            graph.setdefault(cell.head, []).append(cell.tail)
+            graph.setdefault(cell.head, []).append((cell.tail, key))
     return graph
 
 
-def _reachable(graph: Mapping[Node, list[Node]], start: Node, goal: Node) -> bool:
+def _reachable(graph: Residual, start: Node, goal: Node, without: Key) -> bool:
     seen, stack = {start}, [start]
     while stack:
         node = stack.pop()
         if node == goal:
             return True
-        for nxt in graph.get(node, ()):
-            if nxt not in seen:
+        for nxt, key in graph.get(node, ()):
+            if key != without and nxt not in seen:
                 seen.add(nxt)
                 stack.append(nxt)
     return False
 
 
-def can_vary(table: Table, marks: Mapping[Key, Mark], threshold: int, key: Key) -> bool:
-    """Whether another table that fits everything published has another value here."""
+def _can_vary(
+    table: Table, marks: Mapping[Key, Mark], threshold: int, key: Key, graph: Residual
+) -> bool:
     cell = table.cells[key]
     low, high = bounds(marks[key], cell.value, threshold)
-    graph = _residual_arcs(table, marks, threshold, without=key)
-    grows = cell.value + 1 <= high and _reachable(graph, cell.head, cell.tail)
-    shrinks = cell.value - 1 >= low and _reachable(graph, cell.tail, cell.head)
+    grows = cell.value + 1 <= high and _reachable(graph, cell.head, cell.tail, key)
+    shrinks = cell.value - 1 >= low and _reachable(graph, cell.tail, cell.head, key)
     return grows or shrinks
+
+
+def can_vary(table: Table, marks: Mapping[Key, Mark], threshold: int, key: Key) -> bool:
+    """Whether another table that fits everything published has another value here."""
+    return _can_vary(table, marks, threshold, key, _residual_arcs(table, marks, threshold))
 
 
 def recoverable(table: Table, marks: Mapping[Key, Mark], threshold: int) -> list[Key]:
     """Primary cells a reader could work out exactly from what is published."""
+    graph = _residual_arcs(table, marks, threshold)
     return [
         k
         for k, m in marks.items()
-        if m is Mark.PRIMARY and not can_vary(table, marks, threshold, k)
+        if m is Mark.PRIMARY and not _can_vary(table, marks, threshold, k, graph)
     ]
 
 
@@ -210,13 +216,23 @@ def protect(
     for key in also_withhold:
         marks.setdefault(key, Mark.COMPLEMENTARY)
     never = set(fixed)
-    while unprotected := recoverable(table, marks, threshold):
-        path = _cheapest_protection(table, marks, threshold, unprotected[0], never)
+    protected: set[Key] = set()  # once protected, always: withholding more only adds freedom
+    while True:
+        graph = _residual_arcs(table, marks, threshold)
+        exposed = None
+        for key in [k for k, m in marks.items() if m is Mark.PRIMARY and k not in protected]:
+            if _can_vary(table, marks, threshold, key, graph):
+                protected.add(key)
+            else:
+                exposed = key
+                break
+        if exposed is None:
+            return marks
+        path = _cheapest_protection(table, marks, threshold, exposed, never)
         if path is None:
-            raise RuntimeError(f"no complementary cells can protect {unprotected[0]}")
+            raise RuntimeError(f"no complementary cells can protect {exposed}")
         for key in path:
             marks[key] = Mark.COMPLEMENTARY
-    return marks
 
 
 def _cheapest_protection(
