@@ -14,14 +14,22 @@ signals  per signal: its person and dimensions, for events that name only the
 cases    per case: its person, the source of its first signal and when that
          signal came, for the case events that do not carry them.
 
+persons  per person, keyed by a hash of the pseudonym (never the pseudonym):
+         the surrogate once the person is erased. Every write that names a
+         person passes through this document, so an erasure and a fact about
+         the same person written at the same moment conflict and one of them
+         runs again after the other: a late fact cannot bring a pseudonym back.
+
 Erasure (AVG art. 17): the pseudonym is the only person reference. ``forget``
 replaces it everywhere by a surrogate that is the same for all of that person's
 facts, so distinct counts and every other figure stay exactly as they were while
-nothing points to the person any more.
+nothing points to the person any more; later events about the person are
+written with the surrogate.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -35,7 +43,8 @@ from servicekit.mongo import IndexSpec, UnitOfWork
 FACTS = "facts"
 SIGNALS = "signals"
 CASES = "cases"
-PROJECTION = (FACTS, SIGNALS, CASES)
+PERSONS = "persons"
+PROJECTION = (FACTS, SIGNALS, CASES, PERSONS)
 
 INDEXES = [
     IndexSpec(FACTS, [("measure", 1), ("day", 1)]),
@@ -92,7 +101,21 @@ class Projection:
         self._facts: AsyncCollection[dict[str, Any]] = uow.db[FACTS]
         self._signals: AsyncCollection[dict[str, Any]] = uow.db[SIGNALS]
         self._cases: AsyncCollection[dict[str, Any]] = uow.db[CASES]
+        self._persons: AsyncCollection[dict[str, Any]] = uow.db[PERSONS]
         self._session = uow.session
+
+    async def _person(self, person: str | None) -> str | None:
+        """The reference to write for a person: the pseudonym, or its surrogate once erased."""
+        if person is None:
+            return None
+        found = await self._persons.find_one_and_update(
+            {"_id": _person_key(person)},
+            {"$inc": {"facts": 1}},
+            upsert=True,
+            return_document=True,
+            session=self._session,
+        )
+        return str(found.get("surrogate", person)) if found else person
 
     # facts
 
@@ -108,6 +131,7 @@ class Projection:
         person: str | None = None,
     ) -> None:
         """A fact of its own; ``key`` (usually the event id) makes it unique."""
+        person = await self._person(person)
         await self._facts.insert_one(
             _fact(f"{measure}:{key}", measure, day, dimensions, code, value, person),
             session=self._session,
@@ -127,6 +151,7 @@ class Projection:
     ) -> None:
         """One fact per ``key``: the candidate with the least ``order`` (strings:
         ISO dates and times, then the event id) wins, whichever comes first."""
+        person = await self._person(person)
         fact = _fact(f"{measure}:{key}", measure, day, dimensions, code, value, person)
         fact["order"] = list(order)
         existing = await self._facts.find_one({"_id": fact["_id"]}, session=self._session)
@@ -143,7 +168,12 @@ class Projection:
     async def remember_signal(self, signal: SignalRecord) -> None:
         await self._signals.update_one(
             {"_id": signal.signal_id},
-            {"$setOnInsert": {"person": signal.person, **signal.dimensions.as_dict()}},
+            {
+                "$setOnInsert": {
+                    "person": await self._person(signal.person),
+                    **signal.dimensions.as_dict(),
+                }
+            },
             upsert=True,
             session=self._session,
         )
@@ -163,7 +193,7 @@ class Projection:
             {"_id": case.case_id},
             {
                 "$setOnInsert": {
-                    "person": case.person,
+                    "person": await self._person(case.person),
                     "source": case.source,
                     "first_signal_at": case.first_signal_at,
                 }
@@ -180,6 +210,12 @@ class Projection:
 
     async def forget(self, person: str, surrogate: str) -> int:
         """Replace a person's pseudonym everywhere; the figures do not change."""
+        await self._persons.update_one(
+            {"_id": _person_key(person)},
+            {"$set": {"surrogate": surrogate}},
+            upsert=True,
+            session=self._session,
+        )
         changed = 0
         for collection in (self._facts, self._signals, self._cases):
             result = await collection.update_many(
@@ -187,6 +223,11 @@ class Projection:
             )
             changed += result.modified_count
         return changed
+
+
+def _person_key(person: str) -> str:
+    """What the persons collection keys on: a one-way hash, not the pseudonym itself."""
+    return hashlib.sha256(person.encode()).hexdigest()
 
 
 def utc(moment: datetime) -> str:
