@@ -1,4 +1,5 @@
-from reporting_service.app import definition
-from servicekit.runner import serve
+import sys
 
-serve(definition)
+from reporting_service.cli import main
+
+sys.exit(main())

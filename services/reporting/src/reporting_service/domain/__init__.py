@@ -1,0 +1,1 @@
+"""Pure rules of reporting: periods, measures, lead times and small-number suppression."""
