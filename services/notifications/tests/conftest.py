@@ -18,7 +18,6 @@ import uvicorn
 from aiosmtpd.controller import Controller
 
 from notifications_service.app import definition
-from notifications_service.delivery_worker import DeliveryWorker
 from notifications_service.settings import NotificationsSettings
 from servicekit.devstack.processes import free_port
 from servicekit.testing.service import running_service
@@ -54,10 +53,22 @@ class SmtpServer:
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m, rcpt in zip(self.received, self.envelopes, strict=True) if address in rcpt]
 
+    @staticmethod
+    def text(message: EmailMessage) -> str:
+        part = message.get_body(preferencelist=("plain",))
+        assert part is not None
+        return part.get_content()
+
+    @staticmethod
+    def html(message: EmailMessage) -> str:
+        part = message.get_body(preferencelist=("html",))
+        assert part is not None
+        return part.get_content()
+
     def fail_next(self, *answers: str) -> None:
         self.refusals.extend(answers)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refusals:
             return self.refusals.pop(0)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -76,18 +87,6 @@ def smtp_server() -> Any:
         yield server
     finally:
         controller.stop()
-
-
-def text_of(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    assert part is not None
-    return part.get_content()
-
-
-def html_of(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("html",))
-    assert part is not None
-    return part.get_content()
 
 
 # --- Webhook receiver --------------------------------------------------------------------
@@ -165,13 +164,17 @@ def settings_for(amqp_url: str, mongodb_url: str, database: str, **changes: Any)
 
 
 @pytest.fixture
-async def notifications(amqp_url, mongodb_url, database_name, smtp_server):
-    settings = settings_for(
-        amqp_url, mongodb_url, database_name, smtp_host=smtp_server.host, smtp_port=smtp_server.port
-    )
+def make_settings(amqp_url, mongodb_url, database_name) -> Callable[..., NotificationsSettings]:
+    """Settings for a test's own service: its database, fast schedules, and ``changes``."""
+
+    def make(**changes: Any) -> NotificationsSettings:
+        return settings_for(amqp_url, mongodb_url, database_name, **changes)
+
+    return make
+
+
+@pytest.fixture
+async def notifications(make_settings, smtp_server):
+    settings = make_settings(smtp_host=smtp_server.host, smtp_port=smtp_server.port)
     async with running_service(definition(settings)) as service:
         yield service
-
-
-def worker_of(service: Any) -> DeliveryWorker:
-    return service.runtime.get(DeliveryWorker)

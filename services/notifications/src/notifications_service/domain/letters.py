@@ -109,7 +109,9 @@ class Address:
 
     def lines(self) -> list[str]:
         first = " ".join(p for p in (self.street, self.house_number) if p)
-        second = "  ".join(p for p in (self.postcode, self.city) if p)
+        # As PostNL asks: two spaces between postcode and place, the place in capitals.
+        city = self.city.upper() if self.city else None
+        second = "  ".join(p for p in (self.postcode, city) if p)
         return [line for line in (first, second) if line]
 
 
