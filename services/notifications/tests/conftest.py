@@ -111,6 +111,7 @@ class WebhookReceiver:
     always: int = 204
     received: list[Received] = field(default_factory=list)
     answered: list[int] = field(default_factory=list)
+    holds: dict[str, asyncio.Event] = field(default_factory=dict)  # path -> answer when set
 
     def url(self, path: str = "/hooks/buurtsignaal") -> str:
         return f"{self.base_url}{path}"
@@ -127,6 +128,8 @@ class WebhookReceiver:
                 break
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         self.received.append(Received(scope["path"], headers, body))
+        if (hold := self.holds.get(scope["path"])) is not None:
+            await hold.wait()
         status = self.answers.pop(0) if self.answers else self.always
         self.answered.append(status)
         await send({"type": "http.response.start", "status": status, "headers": []})

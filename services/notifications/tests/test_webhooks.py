@@ -3,6 +3,7 @@ filters, need-to-know, signatures, retries with backoff, dead letters, exactly o
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -184,6 +185,29 @@ async def test_a_receiver_that_fails_twice_gets_it_on_the_third_attempt_once(
     await notifications.runtime.get(DeliveryWorker).run_until_idle()
     assert len(webhook_receiver.received) == 3
     assert len(await webhook_deliveries(notifications)) == 1
+
+
+async def test_a_slow_partner_holds_one_delivery_not_the_e_mails_behind_it(
+    notifications, webhook_receiver, smtp_server, amqp_connection
+):
+    await subscribe(
+        notifications, "obs-de-singel", webhook_receiver.url("/slow"), {"name": "signals"}
+    )
+    webhook_receiver.holds["/slow"] = asyncio.Event()
+    await publish(amqp_connection, new_event(signal_matched()))
+    await eventually(lambda: _now(webhook_receiver.at("/slow")), what="the webhook under way")
+
+    await publish(amqp_connection, new_event(case_assigned(worker="w-west-1")))
+    await eventually(
+        lambda: _now(smtp_server.to("w-west-1@buurtsignaal.schiedam.example")),
+        what="a later e-mail sent while the partner is still answering",
+    )
+    (pending,) = await webhook_deliveries(notifications)
+    assert pending["status"] == "pending" and pending["attempts"] == []
+
+    webhook_receiver.holds["/slow"].set()
+    (delivery,) = await settled(notifications)
+    assert delivery["status"] == "sent" and len(delivery["attempts"]) == 1
 
 
 async def test_a_receiver_that_never_answers_well_ends_dead_and_counted(

@@ -46,6 +46,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The kit gives background tasks 5 seconds to stop; sends under way get most of it.
+STOP_GRACE_SECONDS = 4.0
+
 
 class DeliveryWorker:
     def __init__(
@@ -81,32 +84,50 @@ class DeliveryWorker:
         self._wake.set()
 
     async def run(self) -> None:
-        """Until cancelled; sends in flight are finished before it stops."""
-        while True:
-            try:
-                handled = await self._round()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # database away: the next round tries again
-                log.warning("delivery round failed", extra={"error": type(error).__name__})
-                handled = 0
-            if handled == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
-                self._wake.clear()
+        """Until cancelled: keep up to ``concurrency`` sends under way, claim more as they end.
+
+        A slow partner therefore holds one slot, not a whole round. On stop the
+        sends under way are given a moment to finish and be recorded, so what went
+        out is not sent again after a restart.
+        """
+        in_flight: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                free = self._concurrency - len(in_flight)
+                claimed: list[tuple[Delivery, str]] = []
+                if free > 0:
+                    try:
+                        claimed = await self._queue.claim_due(self._clock.now(), self._lease, free)
+                    except Exception as error:  # database away: try again in a moment
+                        log.warning("delivery claim failed", extra={"error": type(error).__name__})
+                for delivery, claim in claimed:
+                    task = asyncio.create_task(self.process(delivery, claim))
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
+                if claimed and len(claimed) == free:
+                    continue  # maybe more is due: claim again once a slot is free
+                await self._idle(in_flight)
+        finally:
+            if in_flight:
+                await asyncio.wait(in_flight, timeout=STOP_GRACE_SECONDS)
+
+    async def _idle(self, in_flight: set[asyncio.Task[None]]) -> None:
+        """Wait for a wake-up, a free slot or the poll interval, whichever comes first."""
+        woken = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait(
+                {woken, *in_flight},
+                timeout=self._poll_interval,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            woken.cancel()
+        self._wake.clear()
 
     async def _round(self) -> int:
+        """Claim what is due now and send it; how many (for run_until_idle)."""
         claimed = await self._queue.claim_due(self._clock.now(), self._lease, self._concurrency)
-        if not claimed:
-            return 0
-        in_flight = asyncio.gather(*(self.process(d, claim) for d, claim in claimed))
-        try:
-            await asyncio.shield(in_flight)
-        except asyncio.CancelledError:
-            # Stopping: let the sends under way finish and be recorded, so nothing
-            # that went out is sent again after a restart.
-            await asyncio.wait([in_flight], timeout=self._lease.total_seconds())
-            raise
+        await asyncio.gather(*(self.process(d, claim) for d, claim in claimed))
         return len(claimed)
 
     async def run_until_idle(self, rounds: int = 1000) -> int:
@@ -123,6 +144,12 @@ class DeliveryWorker:
         token = logs.correlation_id.set(delivery.correlation_id)
         try:
             await self._process(delivery, claim)
+        except Exception as error:  # e.g. the database went away before the recording
+            # The claim's lease runs out and the delivery is tried again then.
+            log.error(
+                "delivery attempt not recorded; it is tried again when its lease ends",
+                extra={"delivery_id": str(delivery.id), "error": type(error).__name__},
+            )
         finally:
             logs.correlation_id.reset(token)
 
