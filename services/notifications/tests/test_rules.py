@@ -80,6 +80,17 @@ def test_a_new_case_goes_to_the_team_and_its_mailbox():
     ]
 
 
+def test_a_team_without_a_mailbox_is_mailed_through_its_workers_in_the_directory():
+    without_mailboxes = DIRECTORY.model_copy(update={"teams": []})
+    notices = routing.case_opened(case_opened(), routing.People(without_mailboxes, AREAS))
+    (notice,) = notices
+    assert [(r.kind.value, r.ref, r.email, r.in_app) for r in notice.recipients] == [
+        ("team", "wot-west", None, True),
+        ("user", "w-west-1", "w-west-1@buurtsignaal.schiedam.example", False),
+        ("user", "w-west-2", "w-west-2@buurtsignaal.schiedam.example", False),
+    ]
+
+
 def test_an_assignment_tells_the_new_worker_and_the_previous_one_never_the_assigner():
     notices = routing.case_assigned(
         case_assigned(worker="w-west-2", previous_worker="w-west-1", assigned_by="am-02"),

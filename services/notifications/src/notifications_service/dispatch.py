@@ -20,9 +20,9 @@ from buurtsignaal_contracts import CloudEvent, EventData
 from buurtsignaal_contracts.codes import NotificationChannel, RecipientKind
 from buurtsignaal_contracts.events import NotificationSent
 from notifications_service.crypto import Vault
-from notifications_service.domain.routing import Notice
+from notifications_service.domain.routing import Notice, Recipient
 from notifications_service.domain.webhooks import Publication, publication_for, subscription_hears
-from notifications_service.messages import Messages
+from notifications_service.messages import Messages, Rendered
 from notifications_service.metrics import NotificationMetrics
 from notifications_service.store.deliveries import Delivery, DeliveryStore, Email, Webhook
 from notifications_service.store.notifications import Notification, NotificationStore
@@ -61,49 +61,51 @@ class Dispatcher:
 
     async def tell(self, uow: UnitOfWork, cause: Cause, notices: list[Notice]) -> None:
         """In-app items for every recipient; e-mail deliveries for those with an address."""
-        inbox, deliveries = NotificationStore(uow), DeliveryStore(uow)
-        now = uow.clock.now()
         for notice in notices:
             rendered = self._messages.render(notice)
             for recipient in notice.recipients:
-                item = Notification(
-                    id=uuid.uuid4(),
-                    recipient_kind=recipient.kind,
-                    recipient=recipient.ref,
-                    topic=notice.topic.value,
-                    title=rendered.title,
-                    message=rendered.message,
-                    link=notice.link,
-                    case_id=notice.case_id,
-                    cause_event_id=str(cause.event_id),
-                    created_at=now,
-                    contacts=[vars(c) for c in recipient.contacts],
-                )
-                await inbox.add(item)
-                uow.emit(
-                    notification_sent(
-                        item.id,
-                        NotificationChannel.IN_APP,
-                        recipient.kind,
-                        recipient.ref,
-                        cause,
-                        now,
-                    )
-                )
-                self._metrics.sent.labels(NotificationChannel.IN_APP.value).inc()
+                if recipient.in_app:
+                    await self._in_app(uow, cause, notice, rendered, recipient)
                 if recipient.email and self._email_enabled:
                     email = Email(recipient.email, rendered.title, rendered.text, rendered.html)
-                    await deliveries.add(
-                        self._delivery(
-                            cause,
-                            notice.topic.value,
-                            NotificationChannel.EMAIL,
-                            recipient.kind,
-                            recipient.ref,
-                            now,
-                            email=email,
-                        )
+                    delivery = self._delivery(
+                        cause,
+                        notice.topic.value,
+                        NotificationChannel.EMAIL,
+                        recipient.kind,
+                        recipient.ref,
+                        uow.clock.now(),
+                        email=email,
                     )
+                    await DeliveryStore(uow).add(delivery)
+
+    async def _in_app(
+        self,
+        uow: UnitOfWork,
+        cause: Cause,
+        notice: Notice,
+        rendered: Rendered,
+        recipient: Recipient,
+    ) -> None:
+        now = uow.clock.now()
+        item = Notification(
+            id=uuid.uuid4(),
+            recipient_kind=recipient.kind,
+            recipient=recipient.ref,
+            topic=notice.topic.value,
+            title=rendered.title,
+            message=rendered.message,
+            link=notice.link,
+            case_id=notice.case_id,
+            cause_event_id=str(cause.event_id),
+            created_at=now,
+            contacts=[vars(c) for c in recipient.contacts],
+        )
+        await NotificationStore(uow).add(item)
+        channel = NotificationChannel.IN_APP
+        uow.emit(notification_sent(item.id, channel, recipient.kind, recipient.ref, cause, now))
+        # Counted in the transaction: a transaction run again after a conflict counts twice.
+        self._metrics.sent.labels(channel.value).inc()
 
     async def publish_to_partners(self, uow: UnitOfWork, cause: Cause, data: EventData) -> int:
         """A webhook delivery for every active subscription that hears this event."""

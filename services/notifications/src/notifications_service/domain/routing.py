@@ -2,7 +2,7 @@
 
 | event                          | topic                 | in-app             | e-mail        |
 |--------------------------------|-----------------------|--------------------|---------------|
-| case-opened                    | case-opened           | the team           | team mailbox  |
+| case-opened                    | case-opened           | the team           | team mailbox* |
 | case-assigned                  | case-assigned         | the new worker     | the same      |
 |                                | case-reassigned       | the previous one   | -             |
 | signal-matched                 | signal-matched        | every professional | the same      |
@@ -16,6 +16,8 @@
 |   (rendered / not possible)    | mayor-letter-failed   | requesting worker  | the same      |
 | mayor-letter-answered          | mayor-letter-answered | worker, area mgr.  | -             |
 | case-closed                    | case-closed           | the case's worker  | -             |
+
+*) a team without a mailbox in the directory: each of its workers there.
 
 Rules that hold for every row:
 - nobody is told of their own action (the one who assigned, scored, closed...);
@@ -81,6 +83,7 @@ class Recipient:
     ref: str
     email: str | None = None  # also by e-mail, to this address
     contacts: tuple[Contact, ...] = ()  # shown in-app only
+    in_app: bool = True  # False: e-mail only (a team member, when the team has no mailbox)
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,19 @@ class People:
     def user(self, account: str, *, email: bool = True) -> Recipient:
         address = self.directory.email_of(account) if email else None
         return Recipient(RecipientKind.USER, account, address)
+
+    def team(self, team: str) -> list[Recipient]:
+        """The team's inbox with its mailbox; without a mailbox each worker of the team
+        (from the directory) is mailed instead."""
+        mailbox = self.directory.team_mailbox(team)
+        recipients = [Recipient(RecipientKind.TEAM, team, mailbox)]
+        if mailbox is None:
+            recipients += [
+                Recipient(RecipientKind.USER, m.account, m.email, in_app=False)
+                for m in self.directory.members_of(team, "worker")
+                if m.email
+            ]
+        return recipients
 
     def area_manager(self, team: str, named: str | None = None) -> str | None:
         if named:
@@ -141,9 +157,9 @@ def _case_facts(event: CaseFacts) -> dict[str, str]:
 
 
 def case_opened(event: CaseOpened, people: People) -> list[Notice]:
-    team = Recipient(RecipientKind.TEAM, event.team, people.directory.team_mailbox(event.team))
+    team = tuple(people.team(event.team))
     facts = {**_case_facts(event), "priority": event.priority.value}
-    return [Notice(Topic.CASE_OPENED, case_link(event.case_id), facts, (team,), str(event.case_id))]
+    return [Notice(Topic.CASE_OPENED, case_link(event.case_id), facts, team, str(event.case_id))]
 
 
 def case_assigned(event: CaseAssigned, people: People) -> list[Notice]:
@@ -199,8 +215,8 @@ def deadline_breached(event: DeadlineBreached, people: People) -> list[Notice]:
         if worker:
             recipients.add(people.user(worker))
         else:  # nobody assigned yet: the whole team must act
-            mailbox = people.directory.team_mailbox(event.team)
-            recipients.add(Recipient(RecipientKind.TEAM, event.team, mailbox))
+            for recipient in people.team(event.team):
+                recipients.add(recipient)
         return [Notice(Topic.DEADLINE_BREACHED, link, facts, recipients(), case_id)]
     recipients = _Recipients()
     manager = people.area_manager(event.team, event.area_manager)

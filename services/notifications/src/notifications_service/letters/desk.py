@@ -47,7 +47,7 @@ from notifications_service.store.letters import AuditLog, Delivery, Letter, Lett
 from servicekit import logs
 from servicekit.auth import Principal, Role
 from servicekit.clock import Clock
-from servicekit.mongo import Transactions, UnitOfWork
+from servicekit.mongo import RetryTransaction, Transactions, UnitOfWork
 
 if TYPE_CHECKING:
     from servicekit.app import ServiceRuntime
@@ -323,7 +323,7 @@ class LetterDesk:
         letter.keep_until = None
         letter.history.append({"at": now, "status": "delivered", "by": principal.sub})
         if not await letters.save(letter, expected_status=previous):
-            raise LookupError(str(letter_id))  # changed under us: the caller retries
+            raise RetryTransaction  # changed under us (rendered, erased): look again
         sent = MayorLetterSent(
             letter_id=letter.id,
             case_id=uuid.UUID(letter.case_id),
