@@ -151,7 +151,8 @@ class Transactions:
             except OperationFailure as error:
                 if not error.has_error_label("TransientTransactionError"):
                     raise
-                self._on_retry(error.code_name or "transient")
+                # PyMongo's OperationFailure has no code_name: the name is in details.
+                self._on_retry((error.details or {}).get("codeName") or "transient")
             except (ServerSelectionTimeoutError, ConnectionFailure) as error:
                 raise DatabaseUnavailable(type(error).__name__) from error
             else:

@@ -74,7 +74,6 @@ class Delivery:
     tries: int = 0  # attempts since it was (re)queued: what the retry schedule counts
     sent_at: datetime | None = None
     claim: str | None = None
-    lease_until: datetime | None = None
 
     @staticmethod
     def key_of(
@@ -102,7 +101,6 @@ class Delivery:
             "tries": self.tries,
             "sent_at": self.sent_at,
             "claim": self.claim,
-            "lease_until": self.lease_until,
         }
 
     @classmethod
@@ -129,7 +127,6 @@ class Delivery:
             tries=doc.get("tries", 0),
             sent_at=doc.get("sent_at"),
             claim=doc.get("claim"),
-            lease_until=doc.get("lease_until"),
         )
 
 
@@ -153,7 +150,6 @@ class DeliveryStore:
             "status": decision.status.value,
             "tries": delivery.tries + 1,
             "claim": None,
-            "lease_until": None,
         }
         if decision.next_attempt_at is not None:
             changes["next_attempt_at"] = decision.next_attempt_at
@@ -169,13 +165,7 @@ class DeliveryStore:
     async def cancel(self, delivery: Delivery, claim: str) -> bool:
         result = await self._items.update_one(
             {"_id": str(delivery.id), "claim": claim},
-            {
-                "$set": {
-                    "status": DeliveryStatus.CANCELLED.value,
-                    "claim": None,
-                    "lease_until": None,
-                }
-            },
+            {"$set": {"status": DeliveryStatus.CANCELLED.value, "claim": None}},
             session=self._session,
         )
         return result.modified_count == 1
@@ -212,22 +202,30 @@ class DeliveryQueue:
     async def claim_due(
         self, now: datetime, lease: timedelta, limit: int
     ) -> list[tuple[Delivery, str]]:
+        """Claim up to ``limit`` due deliveries, oldest first.
+
+        The claim moves ``next_attempt_at`` to the end of the lease: a worker that
+        dies with a claim lets it fall due again by itself. Each claim is one atomic
+        update on a candidate that is still due, so two workers never share one.
+        """
+        due = {"status": DeliveryStatus.PENDING.value, "next_attempt_at": {"$lte": now}}
+        candidates = (
+            await self._items.find(due, {"_id": 1})
+            .sort([("next_attempt_at", 1), ("_id", 1)])
+            .limit(limit)
+            .to_list()
+        )
+        lease_until = _milliseconds(now + lease)
         claimed = []
-        for _ in range(limit):
+        for candidate in candidates:
             claim = uuid.uuid4().hex
             doc = await self._items.find_one_and_update(
-                {
-                    "status": DeliveryStatus.PENDING.value,
-                    "next_attempt_at": {"$lte": now},
-                    "$or": [{"lease_until": None}, {"lease_until": {"$lte": now}}],
-                },
-                {"$set": {"claim": claim, "lease_until": now + lease}},
-                sort=[("next_attempt_at", 1), ("_id", 1)],
+                {"_id": candidate["_id"], **due},
+                {"$set": {"claim": claim, "next_attempt_at": lease_until}},
                 return_document=True,
             )
-            if doc is None:
-                break
-            claimed.append((Delivery.from_document(doc), claim))
+            if doc is not None:  # None: another worker was quicker
+                claimed.append((Delivery.from_document(doc), claim))
         return claimed
 
     async def pending(self) -> dict[str, int]:
@@ -238,3 +236,7 @@ class DeliveryQueue:
         ]
         cursor = await self._items.aggregate(pipeline)
         return {row["_id"]: row["n"] for row in await cursor.to_list()}
+
+
+def _milliseconds(moment: datetime) -> datetime:
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
