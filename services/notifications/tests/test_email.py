@@ -3,14 +3,19 @@ only, retried on temporary refusals and given up on permanent ones, every attemp
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from buurtsignaal_contracts import new_event
 from buurtsignaal_contracts.codes import Escalation
+from notifications_service.app import definition
 from notifications_service.delivery_worker import DeliveryWorker
+from notifications_service.store.deliveries import DeliveryQueue
 from servicekit.testing import eventually, token_for
 from servicekit.testing.event_factories import case_assigned, deadline_breached
 from servicekit.testing.events import case_opened, publish
+from servicekit.testing.service import running_service
 from servicekit.testing.tap import EventTap
 
 pytestmark = pytest.mark.integration
@@ -181,3 +186,35 @@ async def _duplicates(service) -> float:
     metrics = (await service.client.get("/metrics")).text
     prefix = "buurtsignaal_events_duplicate_ignored_total"
     return sum(float(line.split()[-1]) for line in metrics.splitlines() if line.startswith(prefix))
+
+
+async def test_a_claim_of_a_stalled_worker_runs_out_and_the_delivery_goes_out_once(
+    make_settings, smtp_server, amqp_connection
+):
+    settings = make_settings(
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        delivery_poll_interval=300,  # the service's own worker stays out of the way
+        delivery_lease_seconds=0.5,
+    )
+    async with running_service(definition(settings)) as service:
+        await publish(amqp_connection, new_event(case_assigned(worker="w-west-1")))
+        await eventually(lambda: deliveries(service), what="the delivery recorded")
+        clock = service.runtime.clock
+        # A worker claims it and stalls before sending.
+        (crashed,) = await DeliveryQueue(service.db).claim_due(
+            clock.now(), timedelta(seconds=30), 10
+        )
+        worker = service.runtime.get(DeliveryWorker)
+        assert await worker.run_until_idle() == 0, "leased: nobody else takes it"
+
+        await service.db.deliveries.update_one(  # let the lease run out now
+            {"_id": str(crashed[0].id)}, {"$set": {"next_attempt_at": clock.now()}}
+        )
+        assert await worker.run_until_idle() == 1
+        assert len(smtp_server.to(WORKER_MAIL)) == 1
+        # The stalled worker comes back: its claim is gone, so it sends nothing.
+        await worker.process(*crashed)
+        assert len(smtp_server.to(WORKER_MAIL)) == 1
+        (delivery,) = await deliveries(service)
+        assert delivery["status"] == "sent" and len(delivery["attempts"]) == 1

@@ -18,7 +18,9 @@ from pypdf import PdfReader
 from buurtsignaal_contracts import new_event
 from buurtsignaal_contracts.codes import LetterAddressee
 from notifications_service.app import definition
+from notifications_service.domain.letters import dutch_date
 from notifications_service.letters.desk import LetterDesk
+from servicekit.devstack.processes import free_port
 from servicekit.testing import eventually, token_for
 from servicekit.testing.event_factories import mayor_letter_requested, subject_erased
 from servicekit.testing.events import publish
@@ -148,7 +150,7 @@ async def test_a_requested_letter_is_rendered_downloaded_delivered_and_announced
         "Gijs Voorbeeld",  # the worker, from the staff directory
         "010 555 0203",
         WORKER_MAIL,
-        _dutch(today()),
+        dutch_date(today()),
         f"Kenmerk: {rendered['reference']}",
         "De burgemeester van Schiedam",
     ):
@@ -262,8 +264,6 @@ async def test_a_person_unknown_to_signals_fails_the_letter_and_the_worker_hears
 async def test_signals_unreachable_is_retried_on_the_schedule_then_failed(
     make_settings, amqp_connection
 ):
-    from servicekit.devstack.processes import free_port
-
     nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     settings = make_settings(signals_url=nowhere, letter_render_retry_schedule=[0.05, 0.05])
     async with running_service(definition(settings)) as service:
@@ -324,12 +324,6 @@ async def a_second_youth(signals) -> str:
     response = await signals.client.post("/api/v1/signals", json=body, headers=REPORTER)
     assert response.status_code == 201, response.text
     return response.json()["person"]
-
-
-def _dutch(day: date) -> str:
-    from notifications_service.domain.letters import dutch_date
-
-    return dutch_date(day)
 
 
 async def _json(response_coroutine) -> dict:

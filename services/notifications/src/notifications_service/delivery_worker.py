@@ -161,6 +161,10 @@ class DeliveryWorker:
             "topic": delivery.topic,
             "attempt": len(delivery.attempts) + 1,
         }
+        if not await self._queue.still_claimed(delivery.id, claim):
+            # Our lease ran out while we were held up and another worker has it now.
+            log.warning("delivery claim lost before sending; left to its new owner", extra=context)
+            return
         subscription = None
         if channel is NotificationChannel.WEBHOOK:
             subscription = await self._subscription(delivery)

@@ -8,7 +8,7 @@ everything is synthetic (codes and ids only, as in every event).
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from buurtsignaal_contracts.codes import (
@@ -87,7 +87,8 @@ def mayor_letter_requested(**overrides: Any) -> MayorLetterRequested:
         "person": a_pseudonym(),
         "addressees": [LetterAddressee.YOUTH, LetterAddressee.PARENTS],
         "worker": "w-west-1",
-        "requested_at": MOMENT,
+        # Now, not MOMENT: a delivery is recorded on a real day after the request.
+        "requested_at": datetime.now(UTC),
     }
     return MayorLetterRequested(**{**fields, **overrides})
 

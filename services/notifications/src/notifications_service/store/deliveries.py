@@ -228,6 +228,11 @@ class DeliveryQueue:
                 claimed.append((Delivery.from_document(doc), claim))
         return claimed
 
+    async def still_claimed(self, delivery_id: uuid.UUID, claim: str) -> bool:
+        """Whether this claim is still the delivery's (a slow worker's lease may have run out)."""
+        found = await self._items.find_one({"_id": str(delivery_id), "claim": claim}, {"_id": 1})
+        return found is not None
+
     async def pending(self) -> dict[str, int]:
         pipeline = [
             {"$match": {"status": DeliveryStatus.PENDING.value}},
