@@ -14,6 +14,7 @@ from sse_starlette.sse import AppStatus
 
 from buurtsignaal_contracts import new_event
 from notifications_service.app import definition
+from notifications_service.channels.live import LiveFeed
 from servicekit.testing import eventually, token_for
 from servicekit.testing.events import case_opened, publish
 from servicekit.testing.server import served
@@ -110,6 +111,14 @@ async def test_a_reconnecting_client_gets_what_it_missed(live, amqp_connection):
         )
     cases = [json.loads(e["data"])["case_id"] for e in missed]
     assert cases == [str(second.data.case_id), str(third.data.case_id)], "oldest first"
+
+
+async def test_a_stream_ends_when_its_token_expires(live):
+    short_lived = token_for("w-west", "worker", teams=["wot-west"], ttl_seconds=2)
+    async with open_stream(live, short_lived) as stream:
+        await eventually(lambda: _now(stream.ended), timeout=10, what="the stream to end")
+    assert stream.of("token-expired"), "the client is told to come back with a fresh token"
+    assert live.runtime.get(LiveFeed).open_streams == 0, "nothing of it stays subscribed"
 
 
 async def test_a_stopping_service_ends_open_streams_at_once_instead_of_waiting_for_them(

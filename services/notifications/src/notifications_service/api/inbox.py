@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Header, Query, Response
+import jwt
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -132,6 +134,7 @@ async def mark_all_read(principal: CurrentPrincipal, transactions: Tx) -> Marked
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def stream(
+    request: Request,
     principal: CurrentPrincipal,
     transactions: Tx,
     feed: Feed,
@@ -140,15 +143,16 @@ async def stream(
 ) -> EventSourceResponse:
     """``event: notification`` with an inbox item as data, its id as the event id.
 
-    A reconnecting client sends ``Last-Event-ID`` and first gets what it
-    missed (at most 100 items). The stream starts with ``event: ready`` and
-    ends with ``event: shutdown`` when the service stops (reconnect to
-    another replica). Comments keep idle connections open.
+    The stream starts with ``event: ready`` (from then on nothing is missed). A
+    reconnecting client sends ``Last-Event-ID`` and first gets what it missed
+    (at most 100 items). It ends with ``event: shutdown`` when the service
+    stops (reconnect: another replica answers) and with ``event:
+    token-expired`` when the bearer token expires (reconnect with a fresh one).
+    Comments keep idle connections open.
     """
-    # Subscribe before reading the backlog: nothing falls between the two.
+    expires_in = _seconds_left(request)
     with anyio.move_on_after(5):
         await feed.watching.wait()
-    listener = feed.subscribe(principal.sub, principal.teams)
     shutdown = anyio.Event()
 
     async def backlog(uow: UnitOfWork) -> list[Notification]:
@@ -159,17 +163,24 @@ async def stream(
         return await store.newer_than(principal.sub, principal.teams, last, REPLAY_LIMIT)
 
     async def events() -> AsyncIterator[ServerSentEvent]:
+        # Subscribe before reading the backlog: nothing falls between the two.
+        listener = feed.subscribe(principal.sub, principal.teams)
         try:
             sent: set[uuid.UUID] = set()
             yield ServerSentEvent(event="ready", data="{}", retry=RECONNECT_MS)
             for item in await transactions.run(backlog):
                 sent.add(item.id)
                 yield _event(item, principal.sub)
+            deadline = anyio.current_time() + expires_in
             while True:
-                item = await _next_or_shutdown(listener, shutdown)
-                if item is None:
+                item = await _next(listener, shutdown, deadline - anyio.current_time())
+                if item is _SHUTDOWN or item is None:
                     yield ServerSentEvent(event="shutdown", data="{}", retry=RECONNECT_MS)
                     return
+                if item is _EXPIRED:
+                    yield ServerSentEvent(event="token-expired", data="{}", retry=RECONNECT_MS)
+                    return
+                assert isinstance(item, Notification)
                 if item.id not in sent:
                     yield _event(item, principal.sub)
         finally:
@@ -190,13 +201,27 @@ def _event(item: Notification, user: str) -> ServerSentEvent:
     )
 
 
-async def _next_or_shutdown(listener: Listener, shutdown: anyio.Event) -> Notification | None:
-    """The next item, or None when the server shuts down or the feed ends the stream."""
+def _seconds_left(request: Request) -> float:
+    """How long the caller's (already verified) token is valid: the stream ends then."""
+    token = request.headers.get("authorization", "").partition(" ")[2]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return max(0.0, float(claims["exp"]) - time.time())
+
+
+_SHUTDOWN, _EXPIRED = object(), object()
+
+
+async def _next(listener: Listener, shutdown: anyio.Event, timeout: float) -> object | None:
+    """The next item; or _SHUTDOWN, _EXPIRED, or None when the feed ends the stream."""
     get = asyncio.ensure_future(listener.next())
     stop = asyncio.ensure_future(shutdown.wait())
     try:
-        done, _ = await asyncio.wait({get, stop}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {get, stop}, timeout=max(timeout, 0), return_when=asyncio.FIRST_COMPLETED
+        )
     finally:
         for task in (get, stop):
             task.cancel()
-    return get.result() if get in done else None
+    if get in done:
+        return get.result()
+    return _SHUTDOWN if stop in done else _EXPIRED

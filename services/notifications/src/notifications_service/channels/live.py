@@ -51,6 +51,10 @@ class LiveFeed:
         self._listeners: set[Listener] = set()
         self.watching = asyncio.Event()
 
+    @property
+    def open_streams(self) -> int:
+        return len(self._listeners)
+
     def subscribe(self, user: str, teams: frozenset[str]) -> Listener:
         listener = Listener(user, teams, asyncio.Queue(self._queue_size), _feed=self)
         self._listeners.add(listener)
