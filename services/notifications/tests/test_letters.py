@@ -167,6 +167,11 @@ async def test_a_requested_letter_is_rendered_downloaded_delivered_and_announced
     ]
 
     # Nobody outside the team sees it; reporters have no business here at all.
+    of_case = {"case_id": str(request.case_id)}
+    listed = await notifications.client.get("/api/v1/letters", params=of_case, headers=WORKER)
+    assert [x["id"] for x in listed.json()["items"]] == [str(request.letter_id)]
+    hidden = await notifications.client.get("/api/v1/letters", params=of_case, headers=OTHER_TEAM)
+    assert hidden.json()["items"] == []
     assert (await letter(notifications, request.letter_id, OTHER_TEAM)).status_code == 404
     other_pdf = f"/api/v1/letters/{request.letter_id}/pdf"
     assert (await notifications.client.get(other_pdf, headers=OTHER_TEAM)).status_code == 404

@@ -107,7 +107,7 @@ async def letters_of_case(
     case_id: Annotated[uuid.UUID, Query()],
 ) -> LetterList:
     async def read(uow: UnitOfWork) -> list[Letter]:
-        found = await LetterStore(uow).of_case(str(case_id), None)
+        found = await LetterStore(uow).of_case(str(case_id))
         return [letter for letter in found if may_handle(principal, letter)]
 
     return LetterList(items=[LetterOut.of(x) for x in await transactions.run(read)])

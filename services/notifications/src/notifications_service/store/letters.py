@@ -150,10 +150,8 @@ class LetterStore:
         )
         return result.modified_count == 1
 
-    async def of_case(self, case_id: str, teams: frozenset[str] | None) -> list[Letter]:
-        query: dict[str, Any] = {"case_id": case_id}
-        if teams is not None:
-            query["team"] = {"$in": sorted(teams)}
+    async def of_case(self, case_id: str) -> list[Letter]:
+        query = {"case_id": case_id}
         cursor = self._items.find(query, session=self._session).sort("requested_at", -1)
         return [Letter.from_document(d) for d in await cursor.to_list()]
 
