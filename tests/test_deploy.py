@@ -68,6 +68,13 @@ def test_the_services_use_a_mongodb_replica_set_and_their_ports(compose):
         assert int(service["stop_grace_period"].rstrip("s")) > int(env["GRACEFUL_TIMEOUT"])
 
 
+def test_notifications_reach_signals_and_the_mail_catcher_by_name(compose):
+    notifications = compose["services"]["notifications"]
+    assert notifications["environment"]["SIGNALS_URL"] == "http://signals:8001"
+    assert notifications["environment"]["SMTP_HOST"] == "mailpit"
+    assert notifications["depends_on"]["signals"]["condition"] == "service_healthy"
+
+
 def test_no_secret_is_baked_into_the_compose_file(compose):
     for name, service in compose["services"].items():
         for key, value in (service.get("environment") or {}).items():

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import pytest
 from pymongo.errors import OperationFailure
 
-from servicekit.clock import FixedClock, SystemClock
+from servicekit.clock import SystemClock
 from servicekit.mongo import Mongo, Transactions, UnitOfWork
 from servicekit.outbox import write_outbox
 
@@ -57,31 +56,37 @@ async def test_a_failing_unit_of_work_leaves_nothing(transactions):
     assert await transactions.run(count) == 0
 
 
-async def test_a_write_conflict_is_retried_and_counted(mongodb_url, database_name):
-    mongo = Mongo(mongodb_url, database_name, timeout_ms=2000, app_name="kittest")
-    reasons: list[str] = []
+async def test_a_write_conflict_is_retried_and_counted_by_its_name(mongodb_url, database_name):
+    mongo = Mongo(mongodb_url, database_name, timeout_ms=2000, app_name="test")
+    retries: list[str] = []
+    commits: list[int] = []
 
-    async def no_outbox(uow) -> None:
+    async def no_outbox(uow: UnitOfWork) -> None:
         return None
 
     transactions = Transactions(
-        mongo, FixedClock(datetime(2027, 1, 1, tzinfo=UTC)), no_outbox, lambda: None, reasons.append
+        mongo, SystemClock(), no_outbox, lambda: commits.append(1), on_retry=retries.append
     )
-    attempts = 0
+    runs = 0
 
-    async def work(uow) -> int:
-        nonlocal attempts
-        attempts += 1
-        if attempts == 1:
+    async def work(uow: UnitOfWork) -> int:
+        nonlocal runs
+        runs += 1
+        await uow.db.things.insert_one({"run": runs}, session=uow.session)
+        if runs == 1:
             raise OperationFailure(
-                "Write conflict during plan execution",
+                "WriteConflict error",
                 112,
                 {"codeName": "WriteConflict", "errorLabels": ["TransientTransactionError"]},
             )
-        return attempts
+        return runs
 
     try:
         assert await transactions.run(work) == 2
+        assert retries == ["WriteConflict"] and commits == [1]
+        assert [d["run"] for d in await mongo.db.things.find().to_list()] == [2], (
+            "the first attempt left nothing behind"
+        )
     finally:
+        await mongo.db.client.drop_database(database_name)
         await mongo.close()
-    assert reasons == ["WriteConflict"]

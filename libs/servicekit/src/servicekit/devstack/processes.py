@@ -251,12 +251,21 @@ class Stack:
             log(f"MongoDB stand-in (SecantusDB) on {self.mongodb_url}")
         env = {"AMQP_URL": self.amqp_url, "MONGODB_URL": self.mongodb_url, **self.extra_env}
         for name in SERVICES:
-            service = ServiceProcess(name, env, self.workdir / f"{name}.log", self.ports[name])
+            service_env = {**env, **self._wiring(name)}
+            service = ServiceProcess(
+                name, service_env, self.workdir / f"{name}.log", self.ports[name]
+            )
             self.services[name] = service
             service.start()
         for service in self.services.values():
             service.wait_ready()
             log(f"{service.name:<14} ready on {service.base_url}")
+
+    def _wiring(self, name: str) -> dict[str, str]:
+        """Where a service finds the others it calls over HTTP (notifications -> signals)."""
+        if name == "notifications":
+            return {"SIGNALS_URL": f"http://127.0.0.1:{self.ports['signals']}"}
+        return {}
 
     def url(self, service: str) -> str:
         return self.services[service].base_url

@@ -1,0 +1,1 @@
+"""Pure rules of the notifications service: who hears of what, retries, filters, letters."""

@@ -1,0 +1,127 @@
+"""Events of the cases service: who must hear of what (domain/routing.py), and partners.
+
+Every handler runs in the inbox's transaction: what it stores, the deliveries
+it writes and the events it emits commit together, once per event.
+"""
+
+from __future__ import annotations
+
+from buurtsignaal_contracts import CloudEvent
+from buurtsignaal_contracts.events import (
+    CaseAssigned,
+    CaseClosed,
+    CaseOpened,
+    DeadlineBreached,
+    MayorLetterAnswered,
+    MayorLetterRequested,
+    ScreeningCompleted,
+)
+from notifications_service.dispatch import Cause, Dispatcher
+from notifications_service.domain import routing
+from notifications_service.domain.letters import LetterStatus
+from notifications_service.staff import Staff
+from notifications_service.store.assignments import AssignmentStore
+from notifications_service.store.letters import Letter, LetterStore
+from servicekit.messaging import EventRouter
+from servicekit.mongo import UnitOfWork
+
+cases = EventRouter()
+
+
+@cases.handles(CaseOpened)
+async def tell_team_of_new_case(
+    event: CloudEvent[CaseOpened], uow: UnitOfWork, dispatcher: Dispatcher, staff: Staff
+) -> None:
+    """A new case: the team's inbox and mailbox."""
+    people = await staff.people(uow)
+    cause = Cause.of(event)
+    await dispatcher.tell(uow, cause, routing.case_opened(event.data, people))
+    await dispatcher.publish_to_partners(uow, cause, event.data)
+
+
+@cases.handles(CaseAssigned)
+async def tell_worker_of_assignment(
+    event: CloudEvent[CaseAssigned], uow: UnitOfWork, dispatcher: Dispatcher, staff: Staff
+) -> None:
+    """The (new) worker hears of the case; the previous one that it was handed over."""
+    case = event.data
+    await AssignmentStore(uow).learn(str(case.case_id), case.team, case.worker, case.assigned_at)
+    cause = Cause.of(event)
+    await dispatcher.tell(uow, cause, routing.case_assigned(case, await staff.people(uow)))
+    await dispatcher.publish_to_partners(uow, cause, case)
+
+
+@cases.handles(DeadlineBreached)
+async def tell_of_breached_deadline(
+    event: CloudEvent[DeadlineBreached], uow: UnitOfWork, dispatcher: Dispatcher, staff: Staff
+) -> None:
+    """First the worker, at the next escalation the area manager."""
+    people = await staff.people(uow, event.data.case_id)
+    cause = Cause.of(event)
+    await dispatcher.tell(uow, cause, routing.deadline_breached(event.data, people))
+    await dispatcher.publish_to_partners(uow, cause, event.data)
+
+
+@cases.handles(ScreeningCompleted)
+async def tell_of_screening(
+    event: CloudEvent[ScreeningCompleted], uow: UnitOfWork, dispatcher: Dispatcher, staff: Staff
+) -> None:
+    people = await staff.people(uow, event.data.case_id)
+    cause = Cause.of(event)
+    await dispatcher.tell(uow, cause, routing.screening_completed(event.data, people))
+    await dispatcher.publish_to_partners(uow, cause, event.data)
+
+
+@cases.handles(MayorLetterRequested)
+async def prepare_mayor_letter(
+    event: CloudEvent[MayorLetterRequested], uow: UnitOfWork, dispatcher: Dispatcher
+) -> None:
+    """Record the request; the letter renderer fetches names and address and renders it.
+
+    Not here: a call to another service inside this transaction would hold it
+    open, and a retried transaction would fetch (and be audit-logged) twice.
+    """
+    request = event.data
+    letters = LetterStore(uow)
+    if await letters.get(request.letter_id) is not None:
+        return  # the same letter asked for in another event: one letter
+    now = uow.clock.now()
+    letter = Letter(
+        id=request.letter_id,
+        case_id=str(request.case_id),
+        team=request.team,
+        programme=request.programme,
+        district=request.district,
+        person=request.person,
+        addressees=list(request.addressees),
+        worker=request.worker,
+        requested_at=request.requested_at,
+        cause_event_id=str(event.id),
+        cause_event_type=event.type,
+        correlation_id=event.correlationid,
+        status=LetterStatus.REQUESTED,
+        next_attempt_at=now,
+        history=[{"at": now, "status": LetterStatus.REQUESTED.value, "by": request.worker}],
+    )
+    await letters.add(letter)
+    await dispatcher.publish_to_partners(uow, Cause.of(event), request)
+
+
+@cases.handles(MayorLetterAnswered)
+async def tell_of_letter_answer(
+    event: CloudEvent[MayorLetterAnswered], uow: UnitOfWork, dispatcher: Dispatcher, staff: Staff
+) -> None:
+    people = await staff.people(uow, event.data.case_id)
+    cause = Cause.of(event)
+    await dispatcher.tell(uow, cause, routing.mayor_letter_answered(event.data, people))
+    await dispatcher.publish_to_partners(uow, cause, event.data)
+
+
+@cases.handles(CaseClosed)
+async def tell_of_closed_case(
+    event: CloudEvent[CaseClosed], uow: UnitOfWork, dispatcher: Dispatcher, staff: Staff
+) -> None:
+    people = await staff.people(uow, event.data.case_id)
+    cause = Cause.of(event)
+    await dispatcher.tell(uow, cause, routing.case_closed(event.data, people))
+    await dispatcher.publish_to_partners(uow, cause, event.data)

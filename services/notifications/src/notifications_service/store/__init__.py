@@ -1,0 +1,20 @@
+"""MongoDB collections of the notifications service (its own database only).
+
+notifications          the in-app inbox (store/notifications.py)
+deliveries             e-mails and webhooks to send, with every attempt (store/deliveries.py)
+webhook_subscriptions  partner subscriptions (store/subscriptions.py)
+letters, audit_log     mayor's letters and who read what (store/letters.py)
+case_assignments       who works on a case, learned from events (store/assignments.py)
+"""
+
+from notifications_service.store import assignments, deliveries, letters, notifications
+from notifications_service.store import subscriptions as subscriptions
+
+INDEXES = [
+    *notifications.INDEXES,
+    *deliveries.INDEXES,
+    *subscriptions.INDEXES,
+    *letters.INDEXES,
+]
+
+__all__ = ["INDEXES", "assignments", "deliveries", "letters", "notifications", "subscriptions"]
