@@ -5,9 +5,9 @@ import pytest
 from buurtsignaal_contracts.codes import AgeBand, Category, Programme, SourceType
 from servicekit.areas import load_area_config
 from servicekit.clock import FixedClock
+from signals_service.app import retention_rules
 from signals_service.domain.identity import PersonIdentity
 from signals_service.domain.intake import add_years, age_band, age_on
-from signals_service.app import retention_rules
 from signals_service.intake import IntakeRejected, SignalIntake, Submission
 from signals_service.keyring import Keyring
 from signals_service.matcher import Matcher

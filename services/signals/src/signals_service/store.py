@@ -70,6 +70,11 @@ INDEXES = [
 ]
 
 
+def _versions_pattern(versions: list[str]) -> str:
+    """Hashes of these key versions (versions are [a-z0-9], safe in a pattern)."""
+    return "^(" + "|".join(versions) + "):"
+
+
 def _enum_value(value: Any) -> Any:
     return value.value if value is not None else None
 
@@ -230,6 +235,23 @@ class PersonStore:
             session=self._session,
         )
 
+    async def set_address_key(self, person_id: str, address_key: str | None) -> None:
+        await self._persons.update_one(
+            {"_id": person_id}, {"$set": {"address_key": address_key}}, session=self._session
+        )
+
+    async def count_holding_versions(self, versions: list[str]) -> int:
+        if not versions:
+            return 0
+        return await self._persons.count_documents(
+            {"lookup_keys": {"$regex": _versions_pattern(versions)}}, session=self._session
+        )
+
+    async def count_keys_not_wrapped_by(self, version: str) -> int:
+        return await self._keys.count_documents(
+            {"key_version": {"$ne": version}}, session=self._session
+        )
+
     async def delete(self, person_id: str) -> None:
         """Forget the person: their identity, and the key that opens every copy of it."""
         await self._keys.delete_one({"_id": person_id}, session=self._session)
@@ -317,6 +339,20 @@ class SignalStore:
         )
         docs = await cursor.sort([("expires_on", 1), ("_id", 1)]).limit(limit).to_list()
         return [uuid.UUID(d["_id"]) for d in docs]
+
+    async def intake_keys_holding_versions(self, versions: list[str]) -> tuple[int, date | None]:
+        """Batch references hashed with these key versions, and when the last one expires."""
+        if not versions:
+            return 0, None
+        query = {"intake_key": {"$regex": _versions_pattern(versions)}}
+        count = await self._signals.count_documents(query, session=self._session)
+        last = await (
+            self._signals.find(query, {"expires_on": 1}, session=self._session)
+            .sort("expires_on", -1)
+            .limit(1)
+            .to_list()
+        )
+        return count, date.fromisoformat(last[0]["expires_on"]) if last else None
 
     async def set_household_key(self, person_id: str, old: str, new: str | None) -> None:
         await self._signals.update_many(
@@ -514,7 +550,7 @@ class ArchiveStore:
         """
         if not versions:
             return 0, None
-        query = {"lookup_keys": {"$regex": "^(" + "|".join(versions) + "):"}}
+        query = {"lookup_keys": {"$regex": _versions_pattern(versions)}}
         docs = await self._archive.find(query, {"signals": 1}, session=self._session).to_list()
         purge_days = [e["purge_on"] for d in docs for e in d["signals"]]
         return len(docs), date.fromisoformat(max(purge_days)) if purge_days else None
