@@ -151,7 +151,7 @@ class Transactions:
             except OperationFailure as error:
                 if not error.has_error_label("TransientTransactionError"):
                     raise
-                self._on_retry(error.code_name or "transient")
+                self._on_retry(str((error.details or {}).get("codeName") or "transient"))
             except (ServerSelectionTimeoutError, ConnectionFailure) as error:
                 raise DatabaseUnavailable(type(error).__name__) from error
             else:
