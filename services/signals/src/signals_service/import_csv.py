@@ -6,8 +6,8 @@
 The file has a header row; the columns are the fields of ``POST /api/v1/signals``
 with the person's fields flattened (see ``COLUMNS``); empty cells are absent.
 Good rows are imported, bad rows are listed with their row number (as a
-file, as a spreadsheet shows it: the header is row 1) and the reason, and the command
-exits with 1 when any row was refused.
+spreadsheet shows the file: the header is row 1) and the reason, and the
+command exits with 1 when any row was refused (2 when it had to stop).
 
 Running the same file again imports nothing twice: every row is sent with an
 ``external_ref``, the partner's own column when the file has one, otherwise a
@@ -91,32 +91,34 @@ class ImportReport:
 
 @dataclass(frozen=True)
 class Row:
-    number: int  # the line in the file: the header is row 1
+    number: int  # as a spreadsheet shows it: the header is row 1
     body: dict[str, Any] | None  # None: the row could not be read into a signal
     problem: str | None = None
 
 
 def read_rows(handle: TextIO, delimiter: str = ",") -> Iterator[Row]:
-    reader = csv.DictReader(handle, delimiter=delimiter, restkey="__extra__")
-    header = [h.strip() for h in reader.fieldnames or []]
+    """The data rows, numbered as a spreadsheet numbers them (the header is row 1).
+
+    A record counts as one row even when a quoted cell spans several lines; a
+    blank line counts as a row too (and is skipped), as a spreadsheet shows it.
+    """
+    records = csv.reader(handle, delimiter=delimiter)
+    header = [h.strip() for h in next(records, [])]
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
         raise ImportAborted(f"unknown columns: {', '.join(unknown)}; known: {', '.join(COLUMNS)}")
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise ImportAborted(f"missing columns: {', '.join(missing)}")
-    reader.fieldnames = header
-    for record in reader:
-        # The line the record ends on: for the usual one-line rows, the row number a
-        # spreadsheet shows (the header is row 1), blank lines included.
-        number = reader.line_num
-        if record.get("__extra__") or any(v is None for v in record.values()):
-            problem = f"has a different number of cells than the header ({len(header)})"
+    for number, record in enumerate(records, start=2):
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) != len(header):
+            problem = f"has {len(record)} cells; the header has {len(header)}"
             yield Row(number, None, problem)
             continue
-        cells = {k: v.strip() for k, v in record.items() if k != "__extra__" and v and v.strip()}
-        if cells:
-            yield Row(number, signal_body(cells))
+        cells = {k: v.strip() for k, v in zip(header, record, strict=True) if v.strip()}
+        yield Row(number, signal_body(cells))
 
 
 def signal_body(cells: dict[str, str]) -> dict[str, Any]:
