@@ -132,7 +132,9 @@ class SignalIntake:
         submission = checked.submission
         person = await self._persons.identify(uow, submission.person)
         district = checked.district or self._district_on_record(person)
-        earlier_existed = await ArchiveStore(uow).tell_once(person.id, person.lookup_keys)
+        # Archived hashes may be of a previous key version: search with every version.
+        known_by = {*person.lookup_keys, *self._persons.search_hashes(person.identity)}
+        earlier_existed = await ArchiveStore(uow).tell_once(person.id, sorted(known_by))
         now = uow.clock.now()
         expires_on, expiry_reason = self._rules.expiry(person.identity.date_of_birth, now.date())
         signal = Signal(

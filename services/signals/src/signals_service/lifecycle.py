@@ -165,7 +165,8 @@ class SignalLifecycle:
                     )
                 )
             await self._matcher.after_removal(uow, signal, now.date())
-        await ArchiveStore(uow).delete_for(person["_id"], person["lookup_keys"])
+        known_by = await self._persons.known_by(uow, person)
+        await ArchiveStore(uow).delete_for(person["_id"], known_by)
         await AuditLog(uow).record(
             actor=actor,
             org=org,

@@ -185,6 +185,12 @@ class PersonRegistry:
         person = await persons.get(person_id)
         return json.loads(self._keyring.decrypt(data_key, person["identity"], person_id))  # type: ignore[no-any-return]
 
+    async def known_by(self, uow: UnitOfWork, person: dict[str, Any]) -> list[str]:
+        """Every hash the person may be on record by, under every configured key version."""
+        record = await self.identity_of(uow, person["_id"])
+        derived = self.search_hashes(identity_from_record(record)) if record else []
+        return sorted({*person["lookup_keys"], *derived})
+
     async def letter_details(
         self, uow: UnitOfWork, pseudonym: str, caller: Principal, on_behalf_of: str
     ) -> dict[str, Any] | None:
