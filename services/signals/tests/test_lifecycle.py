@@ -286,3 +286,17 @@ async def test_when_a_person_dies_every_signal_goes_and_nothing_is_archived(star
         assert await signals.db.archive.count_documents({}) == 0
         assert await person_record(signals, school["person"]) is None
         assert (await signals.client.post(url, headers=ADMIN)).status_code == 404
+
+
+async def test_a_signal_that_cannot_be_expired_does_not_hold_up_the_others(start_signals, clock):
+    async with start_signals(clock) as signals:
+        broken = await report(signals, clock)
+        fine = await report(signals, clock, person=youth(bsn=synthetic_bsn(9)))
+        await signals.db.persons.delete_one({"pseudonym": broken["person"]})  # damaged data
+        outcome = await run_retention(signals.runtime, at(date(2028, 3, 2)))
+        assert (outcome.expired, outcome.failed) == (1, 1)
+        remaining = [s["_id"] for s in await signals.db.signals.find().to_list()]
+        assert remaining == [broken["id"]] and fine["id"] not in remaining
+        metrics = (await signals.client.get("/metrics")).text
+        assert "buurtsignaal_retention_failures 1.0" in metrics
+        assert 'buurtsignaal_signals_lifecycle_total{outcome="expired"} 1.0' in metrics

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -204,57 +205,56 @@ async def run_retention(runtime: ServiceRuntime, now: datetime) -> RetentionRun:
     metrics = runtime.get(SignalsMetrics)
     transactions = runtime.transactions
     today = now.date()
-    failed: set[object] = set()
 
-    expired = 0
-    while True:
-        due = await transactions.run(lambda uow: SignalStore(uow).due_for_expiry(today, BATCH))
-        todo = [d for d in due if d not in failed]
-        for signal_id in todo:
-            try:
-                done = await transactions.run(
-                    lambda uow, i=signal_id: lifecycle.expire(uow, i, now)
-                )
-            except Exception as error:
-                failed.add(signal_id)
-                log.error(
-                    "a signal could not be expired; tried again next run",
-                    extra={"signal_id": str(signal_id), "error": type(error).__name__},
-                    exc_info=error,
-                )
-                continue
-            expired += done
-        if len(due) < BATCH or not todo:
-            break
-
-    purged = 0
-    while True:
-        due_records = await transactions.run(
-            lambda uow: ArchiveStore(uow).due_for_purge(today, BATCH)
+    async def expire(signal_id: str) -> int:
+        return int(
+            await transactions.run(lambda uow: lifecycle.expire(uow, uuid.UUID(signal_id), now))
         )
-        todo_records = [d for d in due_records if d not in failed]
-        for record_id in todo_records:
-            try:
-                purged += await transactions.run(
-                    lambda uow, i=record_id: ArchiveStore(uow).purge(i, today)
-                )
-            except Exception as error:
-                failed.add(record_id)
-                log.error(
-                    "an archive record could not be purged; tried again next run",
-                    extra={"error": type(error).__name__},
-                    exc_info=error,
-                )
-        if len(due_records) < BATCH or not todo_records:
-            break
 
-    metrics.retention(expired=expired, purged=purged, failed=len(failed), at=now)
+    async def purge(record_id: str) -> int:
+        return await transactions.run(lambda uow: ArchiveStore(uow).purge(record_id, today))
+
+    async def due_signals(skip: frozenset[str]) -> list[str]:
+        found = await transactions.run(
+            lambda uow: SignalStore(uow).due_for_expiry(today, BATCH, skip)
+        )
+        return [str(i) for i in found]
+
+    async def due_records(skip: frozenset[str]) -> list[str]:
+        return await transactions.run(
+            lambda uow: ArchiveStore(uow).due_for_purge(today, BATCH, skip)
+        )
+
+    expired, failed_signals = await _each_due(due_signals, expire, "signal")
+    purged, failed_records = await _each_due(due_records, purge, "archive record")
+    failed = len(failed_signals) + len(failed_records)
+    metrics.retention(expired=expired, purged=purged, failed=failed, at=now)
     if expired or purged or failed:
-        log.info(
-            "retention run",
-            extra={"expired": expired, "purged": purged, "failed": len(failed)},
-        )
-    return RetentionRun(expired, purged, len(failed))
+        log.info("retention run", extra={"expired": expired, "purged": purged, "failed": failed})
+    return RetentionRun(expired, purged, failed)
+
+
+async def _each_due(
+    due: Callable[[frozenset[str]], Awaitable[list[str]]],
+    handle: Callable[[str], Awaitable[int]],
+    what: str,
+) -> tuple[int, set[str]]:
+    """Handle every due item, page by page; one that fails is skipped until the next run."""
+    done, failed = 0, set[str]()
+    while page := await due(frozenset(failed)):
+        for item_id in page:
+            try:
+                done += await handle(item_id)
+            except Exception as error:
+                failed.add(item_id)
+                log.error(
+                    f"a {what} could not be handled; tried again at the next run",
+                    extra={"item_id": item_id, "error": type(error).__name__},
+                    exc_info=error,
+                )
+        if len(page) < BATCH:
+            break
+    return done, failed
 
 
 def retention_task(interval_seconds: float):  # type: ignore[no-untyped-def]

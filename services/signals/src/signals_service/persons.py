@@ -214,6 +214,10 @@ class PersonRegistry:
 
     async def forget_if_unreferenced(self, uow: UnitOfWork, person_id: str, purpose: str) -> bool:
         """Delete the person, their key and what points at them once no signal does."""
+        # Write the person's group first: a signal about them registered at this very
+        # moment writes it too, so one of the two transactions runs again and the
+        # person is never deleted under a new signal.
+        await MatchGroupStore(uow).touch(person_group(person_id))
         if await SignalStore(uow).any_of_person(person_id):
             return False
         persons = PersonStore(uow)

@@ -333,10 +333,13 @@ class SignalStore:
         )
         return [Signal.from_document(d) for d in await cursor.sort("received_at", 1).to_list()]
 
-    async def due_for_expiry(self, today: date, limit: int) -> list[uuid.UUID]:
-        cursor = self._signals.find(
-            {"expires_on": {"$lte": today.isoformat()}}, {"_id": 1}, session=self._session
-        )
+    async def due_for_expiry(
+        self, today: date, limit: int, skip_ids: frozenset[str] = frozenset()
+    ) -> list[uuid.UUID]:
+        query: dict[str, Any] = {"expires_on": {"$lte": today.isoformat()}}
+        if skip_ids:
+            query["_id"] = {"$nin": sorted(skip_ids)}
+        cursor = self._signals.find(query, {"_id": 1}, session=self._session)
         docs = await cursor.sort([("expires_on", 1), ("_id", 1)]).limit(limit).to_list()
         return [uuid.UUID(d["_id"]) for d in docs]
 
@@ -507,10 +510,13 @@ class ArchiveStore:
             )
         return told_now
 
-    async def due_for_purge(self, today: date, limit: int) -> list[str]:
-        cursor = self._archive.find(
-            {"next_purge_on": {"$lte": today.isoformat()}}, {"_id": 1}, session=self._session
-        )
+    async def due_for_purge(
+        self, today: date, limit: int, skip_ids: frozenset[str] = frozenset()
+    ) -> list[str]:
+        query: dict[str, Any] = {"next_purge_on": {"$lte": today.isoformat()}}
+        if skip_ids:
+            query["_id"] = {"$nin": sorted(skip_ids)}
+        cursor = self._archive.find(query, {"_id": 1}, session=self._session)
         docs = await cursor.sort([("next_purge_on", 1), ("_id", 1)]).limit(limit).to_list()
         return [d["_id"] for d in docs]
 
