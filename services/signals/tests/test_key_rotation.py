@@ -89,7 +89,8 @@ async def test_rotation_rehashes_rewraps_and_keeps_every_pseudonym(start_signals
         assert (report_.archive_records, str(report_.archive_last_purge)) == (1, "2033-03-02")
         assert report_.batch_references == 1
         persons = await signals.db.persons.find().to_list()
-        assert all(k.startswith("k2:") for p in persons for k in p["lookup_keys"])
+        lookups = await signals.db.person_lookup.find().to_list()
+        assert len(lookups) == 3 and all(k["_id"].startswith("k2:") for k in lookups)
         assert all(p["address_key"].startswith("k2:") for p in persons)
         keys = await signals.db.person_keys.find().to_list()
         assert {k["key_version"] for k in keys} == {"e2"}

@@ -138,13 +138,13 @@ class PersonRegistry:
             {
                 "_id": person_id,
                 "pseudonym": pseudonym,
-                "lookup_keys": lookup_keys,
                 "has_bsn": bool(reported.bsn),
                 "address_key": household,
                 "identity": self._keyring.encrypt(data_key, json.dumps(record).encode(), person_id),
                 "created_at": uow.clock.now(),
             },
             WrappedKey(wrapped, self._keyring.wrapping_version),
+            lookup_keys,
         )
         return KnownPerson(person_id, pseudonym, data_key, reported, lookup_keys, household, True)
 

@@ -1,7 +1,9 @@
 """MongoDB collections of the signals service.
 
-persons       one document per person: pseudonym, lookup hashes, household
-              (address) hash, identity (encrypted with the person's data key)
+persons       one document per person: pseudonym, household (address) hash,
+              identity (encrypted with the person's data key)
+person_lookup one document per lookup hash (the HMAC of a BSN, or of name + birth
+              date + postcode + house number) naming the person it finds
 person_keys   the wrapped data key of each person, with the master key version
               (deleted = the person's data is unreadable everywhere)
 signals       one document per signal; description encrypted with the person's key
@@ -25,7 +27,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from buurtsignaal_contracts.codes import (
     AgeBand,
@@ -41,14 +43,20 @@ from signals_service.domain.matching import ActiveSignal
 
 PERSONS = "persons"
 PERSON_KEYS = "person_keys"
+PERSON_LOOKUP = "person_lookup"
 SIGNALS = "signals"
 MATCH_GROUPS = "match_groups"
 ARCHIVE = "archive"
 CASE_ACCESS = "case_access"
 AUDIT_LOG = "audit_log"
 
+# Every collection has an index, so that it exists before the first transaction
+# writes to it: collections created implicitly inside concurrent transactions
+# conflict with one another.
 INDEXES = [
-    IndexSpec(PERSONS, [("lookup_keys", 1)], unique=True, name="unique_lookup_keys"),
+    IndexSpec(PERSON_KEYS, [("key_version", 1)]),
+    IndexSpec(MATCH_GROUPS, [("match_id", 1)]),
+    IndexSpec(PERSON_LOOKUP, [("person_id", 1)]),
     IndexSpec(PERSONS, [("pseudonym", 1)], unique=True),
     IndexSpec(SIGNALS, [("person_id", 1), ("status", 1)]),
     IndexSpec(SIGNALS, [("household_key", 1), ("status", 1)]),
@@ -175,39 +183,78 @@ class WrappedKey:
 
 
 class PersonStore:
+    """Persons, their wrapped data keys, and the lookup hashes they are found by.
+
+    The lookup hashes are documents of their own (``person_lookup``, the hash as
+    ``_id``) rather than an indexed array on the person: the ``_id`` keeps each
+    hash with one person, and registrations of different people never touch the
+    same index entries (an array index made the MongoDB stand-in report write
+    conflicts between unrelated transactions). Documents returned here carry the
+    person's hashes as ``lookup_keys``.
+    """
+
     def __init__(self, uow: UnitOfWork) -> None:
         self._persons = uow.db[PERSONS]
         self._keys = uow.db[PERSON_KEYS]
+        self._lookup = uow.db[PERSON_LOOKUP]
         self._session = uow.session
 
     async def get(self, person_id: str) -> dict[str, Any]:
         doc = await self._persons.find_one({"_id": person_id}, session=self._session)
         if doc is None:
             raise LookupError(f"person {person_id} does not exist")
-        return doc
+        return (await self._with_lookup_keys([doc]))[0]
 
     async def find_all_by_lookup(self, hashes: list[str]) -> list[dict[str, Any]]:
-        cursor = self._persons.find({"lookup_keys": {"$in": hashes}}, session=self._session)
-        return await cursor.sort("created_at", 1).to_list()
+        """Every person holding one of the hashes, the longest known first."""
+        found = await self._lookup.find({"_id": {"$in": hashes}}, session=self._session).to_list()
+        ids = sorted({f["person_id"] for f in found})
+        if not ids:
+            return []
+        cursor = self._persons.find({"_id": {"$in": ids}}, session=self._session)
+        return await self._with_lookup_keys(
+            await cursor.sort([("created_at", 1), ("_id", 1)]).to_list()
+        )
 
-    async def create(self, person: dict[str, Any], wrapped: WrappedKey) -> None:
-        try:
-            await self._persons.insert_one(person, session=self._session)
-        except DuplicateKeyError as race:
-            # The same person was registered by a concurrent signal: run again
-            # and find them.
-            raise RetryTransaction from race
+    async def find_by_pseudonym(self, pseudonym: str) -> dict[str, Any] | None:
+        doc = await self._persons.find_one({"pseudonym": pseudonym}, session=self._session)
+        return (await self._with_lookup_keys([doc]))[0] if doc else None
+
+    async def _with_lookup_keys(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        rows = await self._lookup.find(
+            {"person_id": {"$in": [d["_id"] for d in docs]}}, session=self._session
+        ).to_list()
+        for doc in docs:
+            doc["lookup_keys"] = sorted(r["_id"] for r in rows if r["person_id"] == doc["_id"])
+        return docs
+
+    async def create(
+        self, person: dict[str, Any], wrapped: WrappedKey, lookup_keys: list[str]
+    ) -> None:
+        await self._persons.insert_one(person, session=self._session)
+        await self._insert_lookup_keys(person["_id"], lookup_keys)
         await self._keys.insert_one(
             {"_id": person["_id"], "wrapped": wrapped.wrapped, "key_version": wrapped.version},
             session=self._session,
         )
 
     async def set_lookup_keys(self, person_id: str, hashes: list[str]) -> None:
+        stored = await self._lookup.find({"person_id": person_id}, session=self._session).to_list()
+        current = {r["_id"] for r in stored}
+        if gone := sorted(current - set(hashes)):
+            await self._lookup.delete_many({"_id": {"$in": gone}}, session=self._session)
+        await self._insert_lookup_keys(person_id, sorted(set(hashes) - current))
+
+    async def _insert_lookup_keys(self, person_id: str, hashes: list[str]) -> None:
+        if not hashes:
+            return
         try:
-            await self._persons.update_one(
-                {"_id": person_id}, {"$set": {"lookup_keys": hashes}}, session=self._session
+            await self._lookup.insert_many(
+                [{"_id": h, "person_id": person_id} for h in hashes], session=self._session
             )
-        except DuplicateKeyError as race:
+        except (DuplicateKeyError, BulkWriteError) as race:
+            # The same person was registered by a concurrent signal: run again
+            # and find them.
             raise RetryTransaction from race
 
     async def replace_identity(
@@ -219,8 +266,10 @@ class PersonStore:
             session=self._session,
         )
 
-    async def find_by_pseudonym(self, pseudonym: str) -> dict[str, Any] | None:
-        return await self._persons.find_one({"pseudonym": pseudonym}, session=self._session)
+    async def set_address_key(self, person_id: str, address_key: str | None) -> None:
+        await self._persons.update_one(
+            {"_id": person_id}, {"$set": {"address_key": address_key}}, session=self._session
+        )
 
     async def wrapped_key(self, person_id: str) -> WrappedKey | None:
         doc = await self._keys.find_one({"_id": person_id}, session=self._session)
@@ -235,17 +284,15 @@ class PersonStore:
             session=self._session,
         )
 
-    async def set_address_key(self, person_id: str, address_key: str | None) -> None:
-        await self._persons.update_one(
-            {"_id": person_id}, {"$set": {"address_key": address_key}}, session=self._session
-        )
-
     async def count_holding_versions(self, versions: list[str]) -> int:
         if not versions:
             return 0
-        return await self._persons.count_documents(
-            {"lookup_keys": {"$regex": _versions_pattern(versions)}}, session=self._session
-        )
+        rows = await self._lookup.find(
+            {"_id": {"$regex": _versions_pattern(versions)}},
+            {"person_id": 1},
+            session=self._session,
+        ).to_list()
+        return len({r["person_id"] for r in rows})
 
     async def count_keys_not_wrapped_by(self, version: str) -> int:
         return await self._keys.count_documents(
@@ -253,8 +300,9 @@ class PersonStore:
         )
 
     async def delete(self, person_id: str) -> None:
-        """Forget the person: their identity, and the key that opens every copy of it."""
+        """Forget the person: their identity, their hashes, and the key that opens every copy."""
         await self._keys.delete_one({"_id": person_id}, session=self._session)
+        await self._lookup.delete_many({"person_id": person_id}, session=self._session)
         await self._persons.delete_one({"_id": person_id}, session=self._session)
 
     async def ids_after(self, after: str | None, limit: int) -> list[str]:
