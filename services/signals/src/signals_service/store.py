@@ -7,6 +7,8 @@ person_lookup one document per lookup hash (the HMAC of a BSN, or of name + birt
 person_keys   the wrapped data key of each person, with the master key version
               (deleted = the person's data is unreadable everywhere)
 signals       one document per signal; description encrypted with the person's key
+intake_refs   the hashed partner references of bulk intake (the hash as ``_id``), each
+              naming its signal: a reference is stored once per organisation
 match_groups  one small document per person (and per household address) that every
               registration, withdrawal and expiry in the group writes: concurrent
               changes to one group conflict, so one of them runs again and sees the
@@ -45,6 +47,7 @@ PERSONS = "persons"
 PERSON_KEYS = "person_keys"
 PERSON_LOOKUP = "person_lookup"
 SIGNALS = "signals"
+INTAKE_REFS = "intake_refs"
 MATCH_GROUPS = "match_groups"
 ARCHIVE = "archive"
 CASE_ACCESS = "case_access"
@@ -63,13 +66,7 @@ INDEXES = [
     IndexSpec(SIGNALS, [("reporting_org", 1), ("received_at", -1), ("_id", -1)]),
     IndexSpec(SIGNALS, [("person", 1), ("received_at", -1), ("_id", -1)]),
     IndexSpec(SIGNALS, [("expires_on", 1)]),
-    IndexSpec(
-        SIGNALS,
-        [("intake_key", 1)],
-        unique=True,
-        name="unique_intake_key",
-        partial_filter={"intake_key": {"$type": "string"}},
-    ),
+    IndexSpec(INTAKE_REFS, [("signal_id", 1)]),
     IndexSpec(ARCHIVE, [("lookup_keys", 1)]),
     IndexSpec(ARCHIVE, [("next_purge_on", 1)]),
     IndexSpec(CASE_ACCESS, [("person", 1), ("open", 1)]),
@@ -314,11 +311,22 @@ class PersonStore:
 class SignalStore:
     def __init__(self, uow: UnitOfWork) -> None:
         self._signals = uow.db[SIGNALS]
+        self._refs = uow.db[INTAKE_REFS]
         self._session = uow.session
 
     async def add(self, signal: Signal) -> None:
+        await self._signals.insert_one(signal.to_document(), session=self._session)
+        if signal.intake_key is None:
+            return
         try:
-            await self._signals.insert_one(signal.to_document(), session=self._session)
+            await self._refs.insert_one(
+                {
+                    "_id": signal.intake_key,
+                    "signal_id": str(signal.id),
+                    "expires_on": signal.expires_on.isoformat(),
+                },
+                session=self._session,
+            )
         except DuplicateKeyError as race:
             # The same partner reference arrived twice at once: run again, and
             # the second finds the first.
@@ -329,8 +337,8 @@ class SignalStore:
         return Signal.from_document(doc) if doc else None
 
     async def by_intake_key(self, keys: list[str]) -> Signal | None:
-        doc = await self._signals.find_one({"intake_key": {"$in": keys}}, session=self._session)
-        return Signal.from_document(doc) if doc else None
+        ref = await self._refs.find_one({"_id": {"$in": keys}}, session=self._session)
+        return await self.get(uuid.UUID(ref["signal_id"])) if ref else None
 
     async def save_withdrawal(self, signal: Signal) -> None:
         await self._signals.update_one(
@@ -346,6 +354,7 @@ class SignalStore:
         )
 
     async def delete(self, signal_id: uuid.UUID) -> None:
+        await self._refs.delete_many({"signal_id": str(signal_id)}, session=self._session)
         await self._signals.delete_one({"_id": str(signal_id)}, session=self._session)
 
     async def of_person(self, person_id: str) -> list[Signal]:
@@ -395,15 +404,10 @@ class SignalStore:
         """Batch references hashed with these key versions, and when the last one expires."""
         if not versions:
             return 0, None
-        query = {"intake_key": {"$regex": _versions_pattern(versions)}}
-        count = await self._signals.count_documents(query, session=self._session)
-        last = await (
-            self._signals.find(query, {"expires_on": 1}, session=self._session)
-            .sort("expires_on", -1)
-            .limit(1)
-            .to_list()
-        )
-        return count, date.fromisoformat(last[0]["expires_on"]) if last else None
+        query = {"_id": {"$regex": _versions_pattern(versions)}}
+        refs = await self._refs.find(query, {"expires_on": 1}, session=self._session).to_list()
+        last = max((r["expires_on"] for r in refs), default=None)
+        return len(refs), date.fromisoformat(last) if last else None
 
     async def set_household_key(self, person_id: str, old: str, new: str | None) -> None:
         await self._signals.update_many(
