@@ -5,10 +5,13 @@ import pytest
 from buurtsignaal_contracts.codes import AgeBand, Category, Programme, SourceType
 from servicekit.areas import load_area_config
 from servicekit.clock import FixedClock
+from signals_service.app import retention_rules
 from signals_service.domain.identity import PersonIdentity
 from signals_service.domain.intake import add_years, age_band, age_on
+from signals_service.intake import IntakeRejected, SignalIntake, Submission
 from signals_service.keyring import Keyring
-from signals_service.service import IntakeRejected, SignalIntake, Submission
+from signals_service.matcher import Matcher
+from signals_service.persons import PersonRegistry
 from signals_service.settings import SignalsSettings
 
 TODAY = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
@@ -16,10 +19,15 @@ TODAY = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
 def intake() -> SignalIntake:
     settings = SignalsSettings()
-    keyring = Keyring(
-        settings.pseudonym_key.get_secret_value(), settings.encryption_key.get_secret_value()
+    keyring = Keyring.from_settings(settings)
+    return SignalIntake(
+        load_area_config(),
+        keyring,
+        PersonRegistry(keyring),
+        Matcher(household_matching=False),
+        retention_rules(settings),
+        FixedClock(TODAY),
     )
-    return SignalIntake(load_area_config(), keyring, settings, FixedClock(TODAY))
 
 
 def submission(age_years: int = 10, **changes) -> Submission:

@@ -6,30 +6,55 @@ from collections.abc import Iterable
 
 from servicekit.app import ServiceDefinition, ServiceRuntime
 from servicekit.areas import load_area_config
-from signals_service import api, store
+from signals_service import api, handlers, store
+from signals_service.domain.lifecycle import RetentionRules
+from signals_service.intake import SignalIntake
 from signals_service.keyring import Keyring
-from signals_service.service import SignalIntake
+from signals_service.lifecycle import SignalLifecycle, retention_task
+from signals_service.matcher import Matcher
+from signals_service.metrics import SignalsMetrics
+from signals_service.persons import PersonRegistry
 from signals_service.settings import SignalsSettings
+
+
+def retention_rules(settings: SignalsSettings) -> RetentionRules:
+    return RetentionRules(
+        retention_years=settings.retention_years,
+        age_limit=settings.age_limit,
+        archive_years=settings.archive_years,
+    )
 
 
 def dependencies(runtime: ServiceRuntime) -> Iterable[object]:
     settings = runtime.settings
     assert isinstance(settings, SignalsSettings)
-    assert settings.pseudonym_key and settings.encryption_key
-    keyring = Keyring(
-        settings.pseudonym_key.get_secret_value(), settings.encryption_key.get_secret_value()
-    )
+    keyring = Keyring.from_settings(settings)
     areas = load_area_config(settings.area_config_file)
-    return [keyring, areas, SignalIntake(areas, keyring, settings, runtime.clock)]
+    rules = retention_rules(settings)
+    persons = PersonRegistry(keyring)
+    matcher = Matcher(settings.household_matching)
+    return [
+        keyring,
+        areas,
+        rules,
+        persons,
+        matcher,
+        SignalsMetrics(runtime.metrics.registry),
+        SignalIntake(areas, keyring, persons, matcher, rules, runtime.clock),
+        SignalLifecycle(persons, matcher, rules),
+    ]
 
 
 def definition(settings: SignalsSettings | None = None) -> ServiceDefinition:
+    settings = settings or SignalsSettings()
     return ServiceDefinition(
         name="signals",
         title="buurtsignaal signals",
         description="Intake of signals, identity and pseudonyms, matching, retention.",
-        settings=settings or SignalsSettings(),
+        settings=settings,
         api_routers=[api.router],
+        event_routers=[handlers.cases],
         indexes=store.INDEXES,
         dependencies=dependencies,
+        background_tasks=[retention_task(settings.retention_interval_seconds)],
     )

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 
 def normalise_text(value: str) -> str:
@@ -75,3 +76,40 @@ class PersonIdentity:
             postcode = normalise_postcode(self.postcode)
             return f"addr:{postcode}|{normalise_house_number(self.house_number)}"
         return None
+
+
+def identity_record(identity: PersonIdentity) -> dict[str, Any]:
+    """The identity as stored (encrypted) in the person record."""
+    return {
+        "bsn": identity.bsn,
+        "given_name": identity.given_name,
+        "family_name": identity.family_name,
+        "date_of_birth": identity.date_of_birth.isoformat(),
+        "postcode": identity.postcode,
+        "house_number": identity.house_number,
+        "street": identity.street,
+        "city": identity.city,
+        "guardians": [
+            {"given_name": g.given_name, "family_name": g.family_name} for g in identity.guardians
+        ],
+    }
+
+
+def identity_from_record(record: dict[str, Any]) -> PersonIdentity:
+    return PersonIdentity(
+        date_of_birth=date.fromisoformat(record["date_of_birth"]),
+        bsn=record.get("bsn"),
+        given_name=record.get("given_name"),
+        family_name=record.get("family_name"),
+        postcode=record.get("postcode"),
+        house_number=record.get("house_number"),
+        street=record.get("street"),
+        city=record.get("city"),
+        guardians=tuple(Guardian(**g) for g in record.get("guardians", [])),
+    )
+
+
+def merge_records(stored: dict[str, Any], reported: dict[str, Any]) -> dict[str, Any]:
+    """The latest report is the most current: its non-empty fields replace the record's."""
+    newer = {k: v for k, v in reported.items() if v not in (None, [])}
+    return {**stored, **newer}

@@ -1,0 +1,44 @@
+"""Event handlers of the signals service: which team holds a case about whom.
+
+Case workers read signals through their cases (need to know): the signals
+service learns from the cases service's events, never from its database,
+which team holds an open case for which pseudonym.
+"""
+
+from __future__ import annotations
+
+from buurtsignaal_contracts import CloudEvent
+from buurtsignaal_contracts.events import CaseAssigned, CaseClosed, CaseOpened, CaseReopened
+from servicekit.messaging import EventRouter
+from servicekit.mongo import UnitOfWork
+from signals_service.store import CaseAccessStore, PersonStore
+
+cases = EventRouter()
+
+
+@cases.handles(CaseOpened)
+async def remember_case(event: CloudEvent[CaseOpened], uow: UnitOfWork) -> None:
+    """The team of a new case may read the signals about its person."""
+    case = event.data
+    if await PersonStore(uow).find_by_pseudonym(case.person) is None:
+        return  # forgotten already (e.g. withdrawn as wrongful): nothing to read
+    await CaseAccessStore(uow).opened(str(case.case_id), case.person, case.team, case.opened_at)
+
+
+@cases.handles(CaseAssigned)
+async def follow_case_team(event: CloudEvent[CaseAssigned], uow: UnitOfWork) -> None:
+    """An assignment names the case's team; a case handed to another team moves access."""
+    await CaseAccessStore(uow).set_team(str(event.data.case_id), event.data.team)
+
+
+@cases.handles(CaseClosed)
+async def case_closed(event: CloudEvent[CaseClosed], uow: UnitOfWork) -> None:
+    """A closed case no longer gives its team access to the signals."""
+    case = event.data
+    await CaseAccessStore(uow).set_open(str(case.case_id), case.team, False, case.closed_at)
+
+
+@cases.handles(CaseReopened)
+async def case_reopened(event: CloudEvent[CaseReopened], uow: UnitOfWork) -> None:
+    case = event.data
+    await CaseAccessStore(uow).set_open(str(case.case_id), case.team, True, case.reopened_at)
