@@ -145,10 +145,14 @@ async def test_a_failing_handler_is_retried_then_dead_lettered_and_replayed_once
 
         (letter,) = await list_dead_letters(amqp_url, SERVICE)
         assert letter.message_id == str(event.id) and letter.event_type == TYPE
+        assert (letter.reason, letter.deliveries) == ("delivery-limit", 3)
+        assert letter.error == "RuntimeError", "the type only: its text might quote data"
         assert await queue_depth(amqp_connection, f"{SERVICE}.dlq") == 1, "listing takes nothing"
+        dead = service.runtime.metrics.dead_lettered.labels(TYPE, "delivery-limit")
+        assert dead._value.get() == 1
 
         probe.fail = False
-        assert await replay_dead_letters(amqp_url, SERVICE) == [str(event.id)]
+        assert (await replay_dead_letters(amqp_url, SERVICE)).replayed == [str(event.id)]
         await eventually(
             lambda: service.db.counts.find_one({"_id": "signals"}),
             lambda c: c is not None and c["n"] == 1,
@@ -158,7 +162,7 @@ async def test_a_failing_handler_is_retried_then_dead_lettered_and_replayed_once
 
 
 async def test_a_message_that_cannot_be_parsed_is_dead_lettered_at_once(
-    definition, amqp_connection, probe
+    definition, amqp_connection, amqp_url, probe
 ):
     async with running_service(definition) as service:
         await publish_raw(amqp_connection, b"{not json", message_id=str(uuid.uuid4()))
@@ -171,6 +175,9 @@ async def test_a_message_that_cannot_be_parsed_is_dead_lettered_at_once(
         )
         assert probe.calls == 0
         assert service.runtime.metrics.handler_retries.labels(TYPE)._value.get() == 0
+        letters = await list_dead_letters(amqp_url, SERVICE)
+        assert {(x.reason, x.deliveries) for x in letters} == {("rejected", 1)}
+        assert all("cannot be parsed" in x.error for x in letters)
 
 
 async def test_a_message_of_a_type_without_handler_is_dead_lettered(definition, amqp_connection):
