@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -22,7 +24,9 @@ from pathlib import Path
 import aio_pika
 import httpx
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from servicekit.deadletters import DeadLetter, list_dead_letters
 from servicekit.devstack.processes import Stack
@@ -39,6 +43,11 @@ REPORTER = token_for("r-dlq-school", "reporter", org="obs-dlq")
 GROENOORD_WORKER = token_for("w-dlq", "worker", teams=["wot-groenoord"])
 ANALYST = token_for("an-dlq", "analyst")
 BUURTSIGNAAL = str(Path(sys.executable).with_name("buurtsignaal"))
+RULES = Path(__file__).resolve().parents[2] / "deploy/prometheus/rules/buurtsignaal.yml"
+ALERT_DESCRIPTION = (
+    "Why and after how many deliveries: buurtsignaal dlq list --service cases; once the cause "
+    "is fixed: buurtsignaal dlq replay --service cases --all (or --id)."
+)
 
 
 def a_youth_at(postcode: str) -> dict:
@@ -97,15 +106,70 @@ async def cases_opened_in(stack: Stack, district: str) -> int:
     return next((r["cases_opened"] for r in report["rows"] if r["group"] == district), 0)
 
 
-async def metric(stack: Stack, service: str, name: str, **labels: str) -> float:
+async def scrape(stack: Stack, service: str) -> list[Sample]:
     async with httpx.AsyncClient(timeout=5) as client:
         text = (await client.get(f"{stack.url(service)}/metrics")).text
+    return [sample for family in text_string_to_metric_families(text) for sample in family.samples]
+
+
+async def metric(stack: Stack, service: str, name: str, **labels: str) -> float:
     return sum(
         sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
+        for sample in await scrape(stack, service)
         if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
     )
+
+
+def the_dead_letter_alert_fires_on(samples: list[Sample], workdir: Path) -> None:
+    """promtool evaluates the real alert rules on the dead-letter series the service exports,
+    as Prometheus would scrape it for a few minutes."""
+    (gauge,) = [s for s in samples if s.name == "buurtsignaal_dead_letter_messages"]
+    labels = ", ".join(f'{k}="{v}"' for k, v in {**gauge.labels, "instance": "cases"}.items())
+    depth = int(gauge.value)
+    test = {
+        "rule_files": [str(RULES)],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [
+                    {"series": f"{gauge.name}{{{labels}}}", "values": f"{depth}x5"}
+                ],
+                "alert_rule_test": [
+                    {
+                        "eval_time": "3m",
+                        "alertname": "DeadLettersPresent",
+                        "exp_alerts": [
+                            {
+                                "exp_labels": {"severity": "warning", "queue": "cases.dlq"},
+                                "exp_annotations": {
+                                    "summary": f"{depth} dead letter(s) in cases.dlq",
+                                    "description": ALERT_DESCRIPTION,
+                                },
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    path = workdir / "dead-letters.test.yml"
+    path.write_text(yaml.safe_dump(test))
+    result = subprocess.run(
+        [promtool(), "test", "rules", str(path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def promtool() -> str:
+    """As tests/test_monitoring.py: missing promtool fails, unless skipped on request."""
+    found = os.environ.get("PROMTOOL") or shutil.which("promtool")
+    if found:
+        return found
+    hint = "promtool is missing: apt-get install -y prometheus (Debian), or set PROMTOOL"
+    if os.environ.get("BUURTSIGNAAL_SKIP_PROMTOOL") == "1" and os.environ.get("CI") != "true":
+        pytest.skip(f"{hint} (skipped on request)")
+    pytest.fail(hint)
 
 
 async def dead_letters(stack: Stack, **match: str) -> list[DeadLetter]:
@@ -137,7 +201,7 @@ def restart(stack: Stack, service: str) -> None:
 
 
 async def test_a_district_missing_from_the_configuration_is_retried_dead_lettered_and_replayed(
-    stack: Stack, cases_areas: Path
+    stack: Stack, cases_areas: Path, tmp_path: Path
 ):
     correlation_id = f"dlq-e2e-{uuid.uuid4().hex[:12]}"
     signal = await submit_signal(stack, a_youth_at("3122 AB"), correlation_id)
@@ -171,6 +235,7 @@ async def test_a_district_missing_from_the_configuration_is_retried_dead_lettere
         lambda depth: depth >= 1,
         what="the dead-letter gauge",
     )
+    the_dead_letter_alert_fires_on(await scrape(stack, "cases"), tmp_path)
     labels = {"event_type": RECEIVED}
     assert await metric(
         stack, "cases", "buurtsignaal_events_dead_lettered_total", reason="delivery-limit", **labels
