@@ -11,6 +11,7 @@ import pytest
 
 from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, new_event
 from servicekit.deadletters import list_dead_letters, replay_dead_letters
+from servicekit.messaging import PermanentFailure
 from servicekit.outbox import OUTBOX
 from servicekit.testing import eventually, queue_depth
 from servicekit.testing.events import publish, signal_received
@@ -159,6 +160,55 @@ async def test_a_failing_handler_is_retried_then_dead_lettered_and_replayed_once
             what="the replayed event handled",
         )
         assert await queue_depth(amqp_connection, f"{SERVICE}.dlq") == 0
+
+
+async def test_a_permanent_failure_is_dead_lettered_at_once_saying_why(
+    definition, amqp_connection, amqp_url, probe
+):
+    probe.error = PermanentFailure("case c-1 is unknown here")
+    event = new_event(signal_received())
+    async with running_service(definition) as service:
+        await publish(amqp_connection, event)
+        await eventually(
+            lambda: queue_depth(amqp_connection, f"{SERVICE}.dlq"),
+            lambda n: n == 1,
+            what="the message in the dead-letter queue",
+        )
+        (letter,) = await list_dead_letters(amqp_url, SERVICE)
+        assert (letter.message_id, letter.reason, letter.deliveries) == (
+            str(event.id),
+            "permanent-failure",
+            1,
+        )
+        assert letter.error == "PermanentFailure: case c-1 is unknown here"
+        assert probe.calls == 1, "not retried"
+        dead = service.runtime.metrics.dead_lettered.labels(TYPE, "permanent-failure")
+        assert dead._value.get() == 1
+
+
+async def test_a_replay_takes_each_message_once_and_names_ids_it_did_not_find(
+    definition, amqp_connection, amqp_url, probe
+):
+    probe.error = PermanentFailure("still broken")
+    first, second = new_event(signal_received()), new_event(signal_received())
+    async with running_service(definition):
+        await publish(amqp_connection, first, second)
+        await eventually(
+            lambda: queue_depth(amqp_connection, f"{SERVICE}.dlq"),
+            lambda n: n == 2,
+            what="both in the dead-letter queue",
+        )
+        replay = await replay_dead_letters(amqp_url, SERVICE, [str(first.id), "no-such-id"])
+        assert (replay.replayed, replay.not_found) == ([str(first.id)], ["no-such-id"])
+        await eventually(lambda: asyncio.sleep(0, probe.calls), lambda n: n == 3, what="replayed")
+        await eventually(
+            lambda: queue_depth(amqp_connection, f"{SERVICE}.dlq"),
+            lambda n: n == 2,
+            what="the one still broken back in the dead-letter queue",
+        )
+        # Fails again at once while the replay of all runs: each one goes round only once.
+        replay = await replay_dead_letters(amqp_url, SERVICE)
+        assert sorted(replay.replayed) == sorted([str(first.id), str(second.id)])
 
 
 async def test_a_message_that_cannot_be_parsed_is_dead_lettered_at_once(
