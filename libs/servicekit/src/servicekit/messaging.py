@@ -247,7 +247,6 @@ class EventConsumer:
             self._metrics.duplicates_ignored.labels(event.type).inc()
             log.info("duplicate event ignored", extra=context)
 
-
     async def _dead_letter(self, message: Any, reason: str, error: str, deliveries: int) -> bool:
         """Put a copy in the dead-letter queue saying why and how often (confirmed by the
         broker); False when that fails, and the broker's dead-lettering takes over."""
