@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -138,6 +141,23 @@ class Fuzzer:
 
         send()
         return list(found.values())
+
+    def coverage(self, headers: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        """Schemathesis' coverage phase (its command line): deterministic boundary values
+        of every parameter and body field, valid and just invalid: the longest strings,
+        the smallest and largest numbers and dates, missing and extra fields."""
+        command = [
+            str(Path(sys.executable).with_name("st")),
+            "run",
+            f"{self.service.base_url}/api/v1/openapi.json",
+            "--phases=coverage",
+            "--checks=not_a_server_error",
+            "--generation-deterministic",
+            "--no-color",
+            *(f"--header={name}: {value}" for name, value in headers.items()),
+            *(f"--exclude-path={op.split(' ', 1)[1]}" for op in sorted(self.skip)),
+        ]
+        return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
 
     def _strategy(self, operation: Any) -> st.SearchStrategy[Any]:
         names = [p.name for p in operation.path_parameters]

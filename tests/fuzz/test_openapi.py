@@ -6,6 +6,7 @@ exist) and without a token."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -148,5 +149,9 @@ def test_no_generated_request_gets_a_server_error(
     assert not stopped_at_the_door, "the token should reach into every route"
     failures += fuzzer.run({}, examples=max(5, EXAMPLES // 5))
     assert not failures, "\n".join(failures)
+    boundaries = fuzzer.coverage(deep)
+    assert boundaries.returncode == 0, boundaries.stdout[-5000:] + boundaries.stderr[-2000:]
+    generated = re.search(r"(\d+) generated", boundaries.stdout)
+    assert generated and int(generated.group(1)) > 100, boundaries.stdout[-2000:]
 
 
