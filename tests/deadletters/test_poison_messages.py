@@ -106,6 +106,12 @@ async def cases_opened_in(stack: Stack, district: str) -> int:
     return next((r["cases_opened"] for r in report["rows"] if r["group"] == district), 0)
 
 
+async def told_of(stack: Stack, case_id: str) -> list[dict]:
+    url = f"{stack.url('notifications')}/api/v1/inbox"
+    items = (await get_json(url, GROENOORD_WORKER, limit="100"))["items"]
+    return [item for item in items if item["case_id"] == case_id]
+
+
 async def scrape(stack: Stack, service: str) -> list[Sample]:
     async with httpx.AsyncClient(timeout=5) as client:
         text = (await client.get(f"{stack.url(service)}/metrics")).text
@@ -265,14 +271,17 @@ async def test_a_district_missing_from_the_configuration_is_retried_dead_lettere
     assert (case["district"], case["team"]) == (MISSING_DISTRICT, "wot-groenoord")
     assert [s["signal_id"] for s in case["signals"]] == [signal["id"]]
     assert await dead_letters(stack, message_id=letter.message_id) == []
-    # Exactly once, in cases and in the report that counts case-opened events.
+    # Exactly once, in cases, in the team's inbox and in the report of case-opened events.
     await eventually(
         lambda: cases_opened_in(stack, MISSING_DISTRICT), lambda n: n == 1, what="the count"
     )
+    (told,) = await eventually(lambda: told_of(stack, case["id"]), what="the team told")
+    assert told["topic"] == "case-opened"
     again = operator(stack, "replay", "--id", letter.message_id)
     assert again.returncode == 1 and f"not in cases.dlq: {letter.message_id}" in again.stderr
     assert len(await cases_of(stack, signal["person"])) == 1
     assert await cases_opened_in(stack, MISSING_DISTRICT) == 1
+    assert len(await told_of(stack, case["id"])) == 1
 
 
 async def publish_raw(stack: Stack, body: bytes, message_id: str) -> None:
