@@ -19,9 +19,11 @@ from buurtsignaal_contracts.events import (
 from notifications_service.dispatch import Cause, Dispatcher
 from notifications_service.domain import routing
 from notifications_service.domain.letters import LetterStatus
+from notifications_service.processing import MAYOR_LETTER_STATUS
 from notifications_service.staff import Staff
 from notifications_service.store.assignments import AssignmentStore
 from notifications_service.store.letters import Letter, LetterStore
+from servicekit.audit import Action, AuditLog, AuditUser
 from servicekit.messaging import EventRouter
 from servicekit.mongo import UnitOfWork
 
@@ -104,6 +106,13 @@ async def prepare_mayor_letter(
         history=[{"at": now, "status": LetterStatus.REQUESTED.value, "by": request.worker}],
     )
     await letters.add(letter)
+    await AuditLog(uow).record(
+        AuditUser.system(on_behalf_of=request.worker),
+        Action.CREATE,
+        MAYOR_LETTER_STATUS,
+        request.person,
+        f"letter:{letter.id}",
+    )
     await dispatcher.publish_to_partners(uow, Cause.of(event), request)
 
 

@@ -3,7 +3,7 @@
 notifications          the in-app inbox (store/notifications.py)
 deliveries             e-mails and webhooks to send, with every attempt (store/deliveries.py)
 webhook_subscriptions  partner subscriptions (store/subscriptions.py)
-letters, audit_log     mayor's letters and who read what (store/letters.py)
+letters                mayor's letters (store/letters.py); audit_log is the kit's
 case_assignments       who works on a case, learned from events (store/assignments.py)
 """
 
