@@ -160,7 +160,8 @@ async def test_a_requested_letter_is_rendered_downloaded_delivered_and_announced
     # Both sides logged the fetch; this side also logged the download.
     fetched = await signals.db.audit_log.find({"activity": "mayor-letter"}).to_list()
     assert [(r["user"], r["on_behalf_of"]) for r in fetched] == [("svc-notifications", "w-west-1")]
-    log = await notifications.db.audit_log.find({"activity": "mayor-letter"}).sort("at", 1).to_list()
+    letter_log = {"activity": "mayor-letter"}
+    log = await notifications.db.audit_log.find(letter_log).sort("at", 1).to_list()
     assert [(r["action"], r["user"], r["on_behalf_of"], r["person"]) for r in log] == [
         ("create", "svc-notifications", "w-west-1", pseudonym),
         ("read", "w-west-1", None, pseudonym),
