@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
@@ -280,16 +281,19 @@ async def seal_pending(transactions: Transactions, limit: int = SEAL_BATCH) -> i
         seq, prev = (head["seq"], head["hash"]) if head else (0, GENESIS)
         cursor = audit.find({"seq": None}, session=uow.session).sort([("at", 1), ("_id", 1)])
         pending = await cursor.limit(limit).to_list()
+        updates = []
         for document in pending:
             seq += 1
             document.update(seq=seq, prev=prev)
             prev = record_hash(document)
-            await audit.update_one(
-                {"_id": document["_id"], "seq": None},
-                {"$set": {"seq": seq, "prev": document["prev"], "hash": prev}},
-                session=uow.session,
+            updates.append(
+                UpdateOne(
+                    {"_id": document["_id"], "seq": None},
+                    {"$set": {"seq": seq, "prev": document["prev"], "hash": prev}},
+                )
             )
         if pending:
+            await audit.bulk_write(updates, ordered=True, session=uow.session)
             await chain.update_one(
                 {"_id": HEAD},
                 {"$set": {"seq": seq, "hash": prev, "sealed_at": uow.clock.now()}},
