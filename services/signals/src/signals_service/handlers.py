@@ -5,9 +5,10 @@ cases (need to know); the signals service learns from the cases service's
 events, never from its database, which team holds an open case for which
 pseudonym.
 
-Who processed whose data: every service's ``personal-data-processed`` events
-(this one's own included) are collected into the access trail, so a person can
-be told who looked at or changed their data (AVG art. 15), across services.
+Who processed whose data: the other services' ``personal-data-processed``
+events are collected into the access trail (this service's own processing is in
+its own audit log), so a person can be told who looked at or changed their data
+(AVG art. 15), across services.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from buurtsignaal_contracts.events import (
     CasesPersonalDataProcessed,
     NotificationsPersonalDataProcessed,
     PersonalDataProcessed,
-    SignalsPersonalDataProcessed,
 )
 from servicekit.messaging import EventRouter
 from servicekit.mongo import UnitOfWork
@@ -69,13 +69,6 @@ async def _collect(event: CloudEvent[PersonalDataProcessed], uow: UnitOfWork) ->
             **data.model_dump(mode="python", exclude={"processing_id"}),
         }
     )
-
-
-@access_trail.handles(SignalsPersonalDataProcessed)
-async def collect_signals_processing(
-    event: CloudEvent[SignalsPersonalDataProcessed], uow: UnitOfWork
-) -> None:
-    await _collect(event, uow)
 
 
 @access_trail.handles(CasesPersonalDataProcessed)

@@ -39,6 +39,7 @@ from buurtsignaal_contracts.codes import (
     SourceType,
     WithdrawalReason,
 )
+from servicekit.audit import AUDIT_LOG
 from servicekit.mongo import IndexSpec, RetryTransaction, UnitOfWork
 from signals_service.domain.lifecycle import SignalStatus, is_active
 from signals_service.domain.matching import ActiveSignal
@@ -667,6 +668,7 @@ class AccessTrailStore:
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._trail = uow.db[ACCESS_TRAIL]
+        self._audit = uow.db[AUDIT_LOG]
         self._session = uow.session
 
     async def add(self, entry: dict[str, Any]) -> None:
@@ -676,5 +678,21 @@ class AccessTrailStore:
         )
 
     async def of_person(self, pseudonym: str) -> list[dict[str, Any]]:
+        """Every service's processing of the person, oldest first: the other services'
+        as collected here, this one's from its own audit log (one entry per act)."""
         cursor = self._trail.find({"person": pseudonym}, session=self._session)
-        return await cursor.sort([("at", 1), ("_id", 1)]).to_list()
+        collected = await cursor.to_list()
+        own = await self._audit.find({"person": pseudonym}, session=self._session).to_list()
+        acts: dict[str, dict[str, Any]] = {}
+        for record in own:
+            act = acts.get(record["processing_id"])
+            if act is None:
+                acts[record["processing_id"]] = {
+                    **record,
+                    "_id": record["processing_id"],
+                    "organisation": record["org"],
+                    "records": [record["record"]],
+                }
+            else:
+                act["records"].append(record["record"])
+        return sorted([*collected, *acts.values()], key=lambda e: (e["at"], e["_id"]))
