@@ -176,3 +176,29 @@ async def test_a_read_that_cannot_be_logged_fails_with_503_and_returns_no_data(
     assert response.status_code == 503
     assert "Synthetisch" not in response.text and "description" not in response.json()
     assert await signals.db.audit_log.count_documents({}) == before
+
+
+async def test_records_from_before_the_kits_audit_log_are_in_the_trail_and_get_chained(signals):
+    created = await report(signals, youth(bsn=synthetic_bsn(15)))
+    legacy = {
+        "_id": str(uuid.uuid4()),
+        "at": datetime.now(UTC),
+        "actor": "w-old",
+        "org": None,
+        "on_behalf_of": None,
+        "action": "read",
+        "purpose": "casework",
+        "person": created["person"],
+        "record": f"signal:{created['id']}",
+    }
+    await signals.db.audit_log.insert_one(legacy)
+    entries = await trail_of(signals, created["person"], 2, but_not="access-request")
+    assert ("w-old", "casework", "signals") in {
+        (e["user"], e["activity"], e["service"]) for e in entries
+    }
+    sealed = await eventually(
+        lambda: signals.db.audit_log.find_one({"_id": legacy["_id"]}),
+        lambda doc: bool(doc and doc.get("seq")),
+        what="the sealer chaining the old record too",
+    )
+    assert len(sealed["hash"]) == 64

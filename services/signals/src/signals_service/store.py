@@ -685,12 +685,19 @@ class AccessTrailStore:
         own = await self._audit.find({"person": pseudonym}, session=self._session).to_list()
         acts: dict[str, dict[str, Any]] = {}
         for record in own:
-            act = acts.get(record["processing_id"])
+            # Records written before the kit's audit log named the act differently.
+            act_id = record.get("processing_id") or record["_id"]
+            act = acts.get(act_id)
             if act is None:
-                acts[record["processing_id"]] = {
+                acts[act_id] = {
                     **record,
-                    "_id": record["processing_id"],
-                    "organisation": record["org"],
+                    "_id": act_id,
+                    "service": record.get("service") or "signals",
+                    "user": record.get("user") or record.get("actor"),
+                    "activity": record.get("activity") or record.get("purpose"),
+                    "organisation": record.get("org"),
+                    "categories": record.get("categories") or [],
+                    "route": record.get("route") or "unrecorded",
                     "records": [record["record"]],
                 }
             else:
