@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
+from pymongo import AsyncMongoClient
 
 from servicekit.cli import main as buurtsignaal
 from servicekit.testing import eventually, token_for
@@ -43,13 +44,14 @@ def a_youth_in_noord() -> dict:
 
 
 async def test_the_access_trail_shows_every_service_that_processed_the_youths_data(stack):
+    youth = a_youth_in_noord()
     async with httpx.AsyncClient(timeout=10) as client:
         signal = await client.post(
             f"{stack.url('signals')}/api/v1/signals",
             json={
                 "source_type": "police",
                 "category": "youth-nuisance",
-                "person": a_youth_in_noord(),
+                "person": youth,
                 "occurred_on": date.today().isoformat(),
             },
             headers=REPORTER,
@@ -121,7 +123,19 @@ async def test_the_access_trail_shows_every_service_that_processed_the_youths_da
         assert fetch["on_behalf_of"] == "w-e2e-trail", "the service fetched for the worker"
         assert "signal-intake" in {e["activity"] for e in entries if e["service"] == "signals"}
 
-    # Every service's sealer chained its records, and every chain verifies.
-    for service in ("signals", "cases", "notifications"):
-        args = ["audit", "verify", "--service", service, "--mongodb-url", stack.mongodb_url or ""]
-        assert await asyncio.to_thread(buurtsignaal, args) == 0, service
+    # Every service's sealer chained its records, and every chain verifies; no audit
+    # record anywhere holds the youth's BSN, name, birth date, postcode or street.
+    mongo = AsyncMongoClient(stack.mongodb_url)
+    try:
+        for service in ("signals", "cases", "notifications"):
+            args = ["audit", "verify", "--service", service]
+            args += ["--mongodb-url", stack.mongodb_url or ""]
+            assert await asyncio.to_thread(buurtsignaal, args) == 0, service
+            records = await mongo[f"buurtsignaal_{service}"].audit_log.find().to_list()
+            assert any(r["person"] == person for r in records), service
+            dumped = str(records)
+            for identifying in ("bsn", "given_name", "family_name", "date_of_birth", "street"):
+                assert youth[identifying] not in dumped, f"{identifying} in {service}'s audit log"
+            assert youth["postcode"].replace(" ", "") not in dumped.replace(" ", "")
+    finally:
+        await mongo.close()
