@@ -205,3 +205,48 @@ Pseudonym = Annotated[str, StringConstraints(pattern=r"^ps-[0-9a-f]{32}$")]
 """The keyed pseudonym of a person; the only person reference outside signals."""
 
 Version = Annotated[str, StringConstraints(pattern=r"^[0-9]+(\.[0-9]+){0,2}$")]
+
+
+class ProcessingAction(StrEnum):
+    """What was done with personal data (NEN 7513 action; VNG *handeling*)."""
+
+    READ = "read"
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class Confidentiality(StrEnum):
+    """VNG verwerkingenlogging *vertrouwelijkheid*: who may see the processing record."""
+
+    NORMAL = "normal"
+    CONFIDENTIAL = "confidential"
+    LIFTED = "lifted"
+
+
+class DataCategory(StrEnum):
+    """Kinds of personal data a processing touched (VNG *soort gegevens*)."""
+
+    IDENTITY = "identity"  # names, BSN, date of birth
+    ADDRESS = "address"
+    GUARDIANS = "guardians"
+    SIGNAL_CONTENT = "signal-content"  # the free-text description
+    SIGNAL_FACTS = "signal-facts"  # category, source, dates, district
+    MATCH = "match"  # which organisations are involved
+    CASE_FACTS = "case-facts"  # status, team, worker, deadlines, outcome
+    SCREENING = "screening"
+    CONTACTS = "contacts"
+    LETTER = "letter"  # the mayor's letter (names and address on it)
+    DELIVERY = "delivery"
+    NOTIFICATION = "notification"
+    ACCESS_TRAIL = "access-trail"  # who processed the person's data
+
+
+IsoDuration = Annotated[str, StringConstraints(pattern=r"^P[0-9]+[YMWD]$")]
+"""A retention period as an ISO 8601 duration in one unit, e.g. ``P5Y``."""
+
+RecordRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z-]*:[A-Za-z0-9._:/-]{1,160}$")]
+"""What was processed: ``<kind>:<id>``, e.g. ``case:<uuid>`` or ``person:<pseudonym>``."""
+
+RouteRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9/{}_.:-]{1,200}$")]
+"""Where a processing came in: ``GET:/api/v1/cases/{case_id}``, ``event:<key>``, ``job:<x>``."""

@@ -53,6 +53,7 @@ async def test_reassigning_keeps_the_status_and_names_the_previous_worker(api, a
     case = await api.open_case(amqp_connection)
     case = (await api.assign(case, "w-west")).json()
     case = (await api.move(case, "active")).json()
+    await api.published()  # the earlier status changes are out before the tap opens
     async with EventTap(amqp_connection) as tap:
         response = await api.assign(case, "w-west-2")
         (event,) = await tap.wait_for(ASSIGNED, where=lambda e: e["subject"] == case["id"])

@@ -7,7 +7,12 @@ import pytest
 from buurtsignaal_contracts import new_event
 from buurtsignaal_contracts.codes import Priority
 from servicekit.testing import eventually, token_for
-from servicekit.testing.event_factories import case_assigned, case_closed, screening_completed
+from servicekit.testing.event_factories import (
+    case_assigned,
+    case_closed,
+    screening_completed,
+    subject_erased,
+)
 from servicekit.testing.events import case_opened, publish
 from servicekit.testing.tap import EventTap
 
@@ -121,3 +126,34 @@ async def test_an_offset_beyond_any_list_is_refused_naming_the_field(notificatio
             path, params={"offset": 1_000_000}, headers=headers
         )
         assert last_page.status_code == 200 and last_page.json()["items"] == []
+
+
+async def test_an_inbox_read_about_a_case_is_audit_logged_for_its_person(
+    notifications, amqp_connection
+):
+    opened = case_opened()
+    await publish(amqp_connection, new_event(opened))
+    (item,) = await eventually(lambda: inbox(notifications, WEST), what="the inbox item")
+    records = await notifications.db.audit_log.find({"user": "w-west"}).to_list()
+    assert {(r["action"], r["activity"], r["person"], r["record"]) for r in records} == {
+        ("read", "case-notifications", opened.person, f"notification:{item['id']}")
+    }
+    assert len(records) >= 1 and records[0]["route"] == "GET:/api/v1/inbox"
+    processed = "nl.buurtsignaal.notifications.personal-data-processed.v1"
+    assert await notifications.db.outbox.count_documents({"type": processed}) == len(records)
+    assert await inbox(notifications, NOORD) == []
+    nothing_shown = await notifications.db.audit_log.count_documents({"user": "w-noord"})
+    assert nothing_shown == 0, "an empty inbox is no look at anyone's case"
+
+
+async def test_an_erased_person_leaves_no_case_pseudonym_behind(notifications, amqp_connection):
+    opened = case_opened()
+    await publish(amqp_connection, new_event(opened))
+    await eventually(lambda: inbox(notifications, WEST), what="the inbox item")
+    assert await notifications.db.case_persons.count_documents({"person": opened.person}) == 1
+    await publish(amqp_connection, new_event(subject_erased(person=opened.person)))
+    await eventually(
+        lambda: notifications.db.case_persons.count_documents({"person": opened.person}),
+        lambda n: n == 0,
+        what="the case's pseudonym forgotten",
+    )

@@ -158,13 +158,16 @@ async def test_a_requested_letter_is_rendered_downloaded_delivered_and_announced
     assert "Noa" not in (PdfReader(io.BytesIO(download.content)).metadata.title or "")
 
     # Both sides logged the fetch; this side also logged the download.
-    fetched = await signals.db.audit_log.find({"purpose": "mayor-letter"}).to_list()
-    assert [(r["actor"], r["on_behalf_of"]) for r in fetched] == [("svc-notifications", "w-west-1")]
-    log = await notifications.db.audit_log.find().sort("at", 1).to_list()
-    assert [(r["action"], r["actor"], r["on_behalf_of"], r["person"]) for r in log] == [
-        ("fetch", "svc-notifications", "w-west-1", pseudonym),
+    fetched = await signals.db.audit_log.find({"activity": "mayor-letter"}).to_list()
+    assert [(r["user"], r["on_behalf_of"]) for r in fetched] == [("svc-notifications", "w-west-1")]
+    letter_log = {"activity": "mayor-letter"}
+    log = await notifications.db.audit_log.find(letter_log).sort("at", 1).to_list()
+    assert [(r["action"], r["user"], r["on_behalf_of"], r["person"]) for r in log] == [
+        ("create", "svc-notifications", "w-west-1", pseudonym),
         ("read", "w-west-1", None, pseudonym),
     ]
+    status_reads = {"activity": "mayor-letter-status", "action": "read", "person": pseudonym}
+    assert await notifications.db.audit_log.count_documents(status_reads) >= 1
 
     # Nobody outside the team sees it; reporters have no business here at all.
     of_case = {"case_id": str(request.case_id)}
@@ -278,7 +281,8 @@ async def test_signals_unreachable_is_retried_on_the_schedule_then_failed(
         assert failed["status"] == "failed" and failed["failure"] == "signals-unavailable"
         stored = await service.db.letters.find_one({"_id": str(request.letter_id)})
         assert stored["attempts"] == 3
-        assert await service.db.audit_log.count_documents({}) == 0, "nothing was fetched"
+        fetched = {"activity": "mayor-letter"}
+        assert await service.db.audit_log.count_documents(fetched) == 0, "nothing was fetched"
 
 
 async def test_erasure_and_retention_destroy_the_letter_but_keep_its_record(

@@ -146,8 +146,8 @@ async def test_only_the_reporting_organisation_reads_a_signal_and_every_read_is_
     assert mine.status_code == 200
     assert mine.json()["description"] == body()["description"]
     assert theirs.status_code == 404
-    audit = await signals.db.audit_log.find({"person": created["person"]}).to_list()
-    assert [(a["action"], a["actor"]) for a in audit] == [
+    audit = await signals.db.audit_log.find({"person": created["person"]}).sort("at", 1).to_list()
+    assert [(a["action"], a["user"]) for a in audit] == [
         ("create", "r-school"),
         ("read", "r-school"),
     ]
@@ -232,5 +232,5 @@ async def test_letter_details_go_to_service_clients_only_and_every_read_is_logge
     assert (await signals.client.get(url, headers=no_behalf)).status_code == 422
     unknown = f"/api/v1/persons/ps-{'0' * 32}/letter-details"
     assert (await signals.client.get(unknown, headers=service)).status_code == 404
-    reads = await signals.db.audit_log.find({"purpose": "mayor-letter"}).to_list()
-    assert [(r["actor"], r["on_behalf_of"]) for r in reads] == [("svc-notifications", "w-west-1")]
+    reads = await signals.db.audit_log.find({"activity": "mayor-letter"}).to_list()
+    assert [(r["user"], r["on_behalf_of"]) for r in reads] == [("svc-notifications", "w-west-1")]

@@ -60,6 +60,14 @@ async def test_a_batch_stores_the_good_items_and_names_the_bad_ones(signals):
     assert "999990018" not in response.text, "submitted values are never echoed"
     assert await signals.db.signals.count_documents({}) == 2
     assert len(await committed_events(signals, "signal-received")) == 2
+    # Each stored item is an intake of personal data; the refused ones stored nothing.
+    audit = await signals.db.audit_log.find().to_list()
+    assert {(r["action"], r["activity"], r["user"], r["route"]) for r in audit} == {
+        ("create", "signal-intake", "r-school", "POST:/api/v1/signals/batch")
+    }
+    assert sorted(r["record"] for r in audit) == sorted(
+        f"signal:{by_index[i]['id']}" for i in (0, 4)
+    )
 
 
 async def test_a_resent_batch_stores_nothing_twice_and_references_are_per_organisation(signals):

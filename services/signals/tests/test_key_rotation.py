@@ -94,7 +94,7 @@ async def test_rotation_rehashes_rewraps_and_keeps_every_pseudonym(start_signals
         assert all(p["address_key"].startswith("k2:") for p in persons)
         keys = await signals.db.person_keys.find().to_list()
         assert {k["key_version"] for k in keys} == {"e2"}
-        assert await signals.db.audit_log.count_documents({"action": "rekey"}) == 3
+        assert await signals.db.audit_log.count_documents({"activity": "key-rotation"}) == 3
 
         second = await rotation.run(signals.runtime.transactions)
         assert (second.rehashed, second.rewrapped) == (0, 0), "running again changes nothing"

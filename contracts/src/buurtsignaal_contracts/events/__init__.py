@@ -14,6 +14,13 @@ from buurtsignaal_contracts.events.cases import (
     ScreeningCompleted,
 )
 from buurtsignaal_contracts.events.notifications import MayorLetterSent, NotificationSent
+from buurtsignaal_contracts.events.processing import (
+    CasesPersonalDataProcessed,
+    NotificationsPersonalDataProcessed,
+    PersonalDataProcessed,
+    SignalsPersonalDataProcessed,
+    personal_data_processed,
+)
 from buurtsignaal_contracts.events.signals import (
     MatchParticipant,
     SignalExpired,
@@ -30,6 +37,7 @@ __all__ = [
     "CaseOpened",
     "CaseReopened",
     "CaseStatusChanged",
+    "CasesPersonalDataProcessed",
     "ContactRecorded",
     "DeadlineBreached",
     "MatchParticipant",
@@ -37,10 +45,14 @@ __all__ = [
     "MayorLetterRequested",
     "MayorLetterSent",
     "NotificationSent",
+    "NotificationsPersonalDataProcessed",
+    "PersonalDataProcessed",
     "ScreeningCompleted",
     "SignalExpired",
     "SignalMatched",
     "SignalReceived",
     "SignalWithdrawn",
+    "SignalsPersonalDataProcessed",
     "SubjectErased",
+    "personal_data_processed",
 ]

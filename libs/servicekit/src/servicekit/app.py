@@ -29,7 +29,7 @@ from faststream.rabbit import Channel, RabbitBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
-from servicekit import logs
+from servicekit import audit, logs
 from servicekit import outbox as outbox_store
 from servicekit.auth import TokenVerifier
 from servicekit.clock import Clock, SystemClock
@@ -137,6 +137,7 @@ def build_runtime(definition: ServiceDefinition, clock: Clock | None = None) -> 
         outbox_store.write_outbox,
         relay.notify,
         on_retry=lambda reason: metrics.transaction_retries.labels(reason).inc(),
+        service=definition.name,
     )
     dependencies = Dependencies(settings, clock, transactions)
     consumer = EventConsumer(
@@ -207,7 +208,12 @@ async def start(runtime: ServiceRuntime) -> None:
     settings = runtime.settings
     await _wait_for_database(runtime)
     await runtime.mongo.ensure_indexes(
-        [*outbox_store.INDEXES, *idempotency_store.INDEXES, *runtime.definition.indexes]
+        [
+            *outbox_store.INDEXES,
+            *idempotency_store.INDEXES,
+            *audit.INDEXES,
+            *runtime.definition.indexes,
+        ]
     )
     runtime.amqp = await aio_pika.connect_robust(settings.amqp_url.get_secret_value())
     queues = [runtime.consumer.queue] if runtime.consumer.registrations else []
@@ -217,6 +223,8 @@ async def start(runtime: ServiceRuntime) -> None:
     await runtime.relay.start()
     await runtime.broker.start()
     runtime.tasks.append(asyncio.create_task(_probe_dead_letters(runtime), name="dlq-probe"))
+    sealer = audit.run_sealer(runtime.transactions, settings.audit_seal_interval)
+    runtime.tasks.append(asyncio.create_task(sealer, name="audit-sealer"))
     for task in runtime.definition.background_tasks:
         runtime.tasks.append(asyncio.create_task(task(runtime), name=task.__name__))
     log.info(
@@ -311,6 +319,7 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
         incoming = request.headers.get("x-correlation-id", "")
         cid = incoming if _is_safe_id(incoming) else _new_id()
         token = logs.correlation_id.set(cid)
+        scope_token = audit.bind_request(request.scope)
         started = time.perf_counter()
         status = 500
         try:
@@ -333,6 +342,7 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
                         "duration_ms": round(elapsed * 1000, 1),
                     },
                 )
+            audit.unbind_request(scope_token)
             logs.correlation_id.reset(token)
 
 

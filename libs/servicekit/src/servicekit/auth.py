@@ -23,6 +23,9 @@ class Role(StrEnum):
     MATCH_COORDINATOR = "match-coordinator"
     ANALYST = "analyst"
     ADMIN = "admin"
+    # The privacy officer (functionaris gegevensbescherming) answers a person's
+    # request to see who processed their data (AVG art. 15).
+    PRIVACY_OFFICER = "privacy-officer"
     # A machine client: another buurtsignaal service calling on behalf of a user
     # (who it acts for travels in X-On-Behalf-Of and is audit-logged).
     SERVICE = "service"

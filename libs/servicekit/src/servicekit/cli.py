@@ -5,6 +5,7 @@ buurtsignaal demo [--once] [--signals N]                      run the system wit
 buurtsignaal asyncapi [--check]                               write contracts/asyncapi.yaml
 buurtsignaal dlq list --service cases [--json]                show a service's dead letters
 buurtsignaal dlq replay --service cases (--all | --id ID ...) send them back once fixed
+buurtsignaal audit verify --service signals                   verify a service's audit hash chain
 """
 
 from __future__ import annotations
@@ -66,8 +67,27 @@ def main(argv: list[str] | None = None) -> int:
         "--amqp-url", default=os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
     )
 
+    audit = commands.add_parser("audit", help="audit log operations")
+    audit.add_argument("action", choices=["verify"])
+    audit.add_argument(
+        "--service", required=True, choices=["signals", "cases", "notifications", "reporting"]
+    )
+    audit.add_argument(
+        "--mongodb-url",
+        default=os.environ.get("MONGODB_URL", "mongodb://127.0.0.1:27017/?directConnection=true"),
+    )
+    audit.add_argument(
+        "--database", default=None, help="default: MONGODB_DATABASE or buurtsignaal_<service>"
+    )
+
     args = parser.parse_args(argv)
-    handler = {"token": _token, "demo": _demo, "asyncapi": _asyncapi, "dlq": _dlq}[args.command]
+    handler = {
+        "token": _token,
+        "demo": _demo,
+        "asyncapi": _asyncapi,
+        "dlq": _dlq,
+        "audit": _audit,
+    }[args.command]
     return handler(args)
 
 
@@ -138,6 +158,40 @@ def _dlq(args: argparse.Namespace) -> int:
     for message_id in replay.not_found:
         print(f"not in {args.service}.dlq: {message_id}", file=sys.stderr)
     return 1 if replay.not_found else 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    """Exit 0: the chain is intact; 1: it is broken (the first bad record is named);
+    2: the database could not be read."""
+    from pymongo.errors import PyMongoError
+
+    from servicekit.audit import verify_chain
+    from servicekit.mongo import Mongo
+
+    database = args.database or os.environ.get("MONGODB_DATABASE") or f"buurtsignaal_{args.service}"
+
+    async def verify() -> int:
+        mongo = Mongo(args.mongodb_url, database, timeout_ms=5000, app_name="audit-verify")
+        try:
+            report = await verify_chain(mongo.db)
+        finally:
+            await mongo.close()
+        print(
+            f"audit chain of {args.service} ({database}): {report.checked} record(s) verified, "
+            f"{report.unsealed} not sealed yet"
+        )
+        if report.broken is not None:
+            where = f" (id {report.broken.record_id})" if report.broken.record_id else ""
+            print(f"BROKEN at record {report.broken.seq}{where}: {report.broken.reason}")
+            return 1
+        print("intact")
+        return 0
+
+    try:
+        return asyncio.run(verify())
+    except PyMongoError as error:
+        print(f"cannot read the audit log: {type(error).__name__}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ from faststream.rabbit.annotations import RabbitMessage
 from faststream.rabbit.schemas import QueueType
 
 from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, CloudEvent, EventData
-from servicekit import logs
+from servicekit import audit, logs
 from servicekit.deadletters import dead_letter_headers
 from servicekit.inbox import Inbox
 from servicekit.metrics import ServiceMetrics
@@ -195,7 +195,8 @@ class EventConsumer:
     ) -> None:
         token = logs.correlation_id.set(event.correlationid)
         try:
-            await self._apply(registration, event, message)
+            with audit.processing_route(f"event:{registration.model.routing_key()}"):
+                await self._apply(registration, event, message)
         finally:
             logs.correlation_id.reset(token)
 

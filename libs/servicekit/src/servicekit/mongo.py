@@ -102,6 +102,7 @@ class UnitOfWork:
     clock: Clock
     causation_id: str | None = None
     events: list[CloudEvent[Any]] = field(default_factory=list)
+    service: str = ""  # whose database: names the service in audit records
 
     def emit(self, data: EventData) -> CloudEvent[Any]:
         """Record an event to publish once (and only if) this transaction commits."""
@@ -125,8 +126,10 @@ class Transactions:
         write_outbox: Callable[[UnitOfWork], Awaitable[None]],
         after_commit: Callable[[], None],
         on_retry: Callable[[str], None] = lambda reason: None,
+        service: str = "",
     ) -> None:
         self._mongo = mongo
+        self._service = service
         self._clock = clock
         self._write_outbox = write_outbox
         self._after_commit = after_commit
@@ -165,7 +168,9 @@ class Transactions:
     ) -> T:
         async with self._mongo.client.start_session() as session:
             async with await session.start_transaction():
-                uow = UnitOfWork(self._mongo.db, session, self._clock, causation_id)
+                uow = UnitOfWork(
+                    self._mongo.db, session, self._clock, causation_id, service=self._service
+                )
                 result = await work(uow)
                 await self._write_outbox(uow)
             return result

@@ -47,6 +47,9 @@ class ServiceSettings(BaseSettings):
     graceful_timeout: float = Field(15.0, gt=0, description="Seconds to finish in-flight work.")
     outbox_poll_interval: float = Field(1.0, gt=0)
     dead_letter_probe_interval: float = Field(15.0, gt=0)
+    audit_seal_interval: float = Field(
+        1.0, gt=0, description="Seconds between rounds of the audit log's hash-chain sealer."
+    )
 
     area_config_file: Path | None = None
 

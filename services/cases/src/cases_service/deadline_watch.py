@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from buurtsignaal_contracts.codes import Escalation
 from cases_service.service import CaseService
 from cases_service.store import CaseStore
+from servicekit.audit import processing_route
 from servicekit.mongo import UnitOfWork
 
 if TYPE_CHECKING:
@@ -53,6 +54,11 @@ class DeadlineMetrics:
 
 async def tell_deadline_breaches(runtime: ServiceRuntime, now: datetime) -> int:
     """Raise deadline-breached for every breach due at ``now``; how many were raised."""
+    with processing_route("job:deadline-watch"):
+        return await _tell_deadline_breaches(runtime, now)
+
+
+async def _tell_deadline_breaches(runtime: ServiceRuntime, now: datetime) -> int:
     cases = runtime.get(CaseService)
     metrics = runtime.get(DeadlineMetrics)
     today = cases.rules.local_date(now)

@@ -48,6 +48,16 @@ from cases_service.domain.programme import ProgrammeRules
 from cases_service.domain.refusals import InvalidStep, TransitionRefused, VersionConflict
 from cases_service.domain.screening import InstrumentCatalogue, UnknownInstrument
 from cases_service.domain.timeline import TimelineEntry, timeline
+from cases_service.processing import (
+    CASE_OPENING,
+    CASEWORK,
+    CONTACTS,
+    DEADLINE_MONITORING,
+    MATCH,
+    MAYOR_LETTER,
+    SCREENING,
+    SIGNAL_LIFECYCLE,
+)
 from cases_service.store import (
     CaseStore,
     ContactStore,
@@ -58,6 +68,7 @@ from cases_service.store import (
     StaleCase,
 )
 from servicekit.areas import AreaConfig
+from servicekit.audit import Action, Activity, AuditLog, AuditUser
 from servicekit.auth import Principal, Role
 from servicekit.messaging import NotHandledYet, PermanentFailure
 from servicekit.mongo import RetryTransaction, UnitOfWork
@@ -158,11 +169,11 @@ class CaseService:
 
     # ------------------------------------------------------------------ reads
 
+    # Every read is audit-logged in its transaction: no record, no data.
+
     async def read(self, uow: UnitOfWork, case_id: uuid.UUID, actor: Actor) -> Case:
-        case = await CaseStore(uow).get(case_id)
-        # Another team's case answers exactly like a case that does not exist.
-        if case is None or not actor.may_see(case):
-            raise CaseNotFound(case_id)
+        case = await self._visible(uow, case_id, actor)
+        await _audit(uow, actor, Action.READ, CASEWORK, case)
         return case
 
     async def page(
@@ -170,7 +181,14 @@ class CaseService:
     ) -> tuple[list[Case], int]:
         query = filters.query(actor, self.today(uow))
         store = CaseStore(uow)
-        return await store.page(query, limit=limit, skip=offset), await store.count(query)
+        found = await store.page(query, limit=limit, skip=offset)
+        await AuditLog(uow).record_many(
+            AuditUser.of(actor.principal),
+            Action.READ,
+            CASEWORK,
+            [(case.person, f"case:{case.id}") for case in found],
+        )
+        return found, await store.count(query)
 
     async def timeline(
         self, uow: UnitOfWork, case_id: uuid.UUID, actor: Actor
@@ -179,14 +197,23 @@ class CaseService:
         return timeline(case, await ContactStore(uow).of_case(case.id), self.rules)
 
     async def contacts(self, uow: UnitOfWork, case_id: uuid.UUID, actor: Actor) -> list[Contact]:
-        case = await self.read(uow, case_id, actor)
+        case = await self._visible(uow, case_id, actor)
+        await _audit(uow, actor, Action.READ, CONTACTS, case)
         return await ContactStore(uow).of_case(case.id)
 
     async def screenings(
         self, uow: UnitOfWork, case_id: uuid.UUID, actor: Actor
     ) -> list[ScreeningRecord]:
-        case = await self.read(uow, case_id, actor)
+        case = await self._visible(uow, case_id, actor)
+        await _audit(uow, actor, Action.READ, SCREENING, case)
         return await ScreeningStore(uow).of_case(case.id)
+
+    async def _visible(self, uow: UnitOfWork, case_id: uuid.UUID, actor: Actor) -> Case:
+        case = await CaseStore(uow).get(case_id)
+        # Another team's case answers exactly like a case that does not exist.
+        if case is None or not actor.may_see(case):
+            raise CaseNotFound(case_id)
+        return case
 
     def today(self, uow: UnitOfWork) -> date:
         return self.rules.local_date(uow.clock.now())
@@ -201,6 +228,7 @@ class CaseService:
             raise NotYourTeam("only an area manager of the case's team assigns its worker")
         if case.assign(worker, self.change(uow, actor.sub)):
             await self._save(uow, case, version)
+            await _audit(uow, actor, Action.UPDATE, CASEWORK, case)
         return case
 
     async def change_status(
@@ -224,6 +252,7 @@ class CaseService:
                 )
         case.change_status(status, self.change(uow, actor.sub), outcome=outcome, reason=reason)
         await self._save(uow, case, version)
+        await _audit(uow, actor, Action.UPDATE, CASEWORK, case)
         return case
 
     async def complete_screening(
@@ -263,6 +292,7 @@ class CaseService:
         case.complete_screening(record.id, scored, change)
         await ScreeningStore(uow).add(record, case.person)
         await self._save(uow, case, version)
+        await _audit(uow, actor, Action.CREATE, SCREENING, case, f"screening:{record.id}")
         return record, case
 
     async def record_contact(
@@ -290,6 +320,7 @@ class CaseService:
         )
         await ContactStore(uow).add(contact, case)
         await self._save(uow, case, None)
+        await _audit(uow, actor, Action.CREATE, CONTACTS, case, f"contact:{contact.id}")
         return contact, case
 
     async def request_letter(
@@ -303,6 +334,7 @@ class CaseService:
         case = await self._for_change(uow, case_id, actor, version)
         letter = case.request_letter(addressees, self.change(uow, actor.sub))
         await self._save(uow, case, version)
+        await _audit(uow, actor, Action.CREATE, MAYOR_LETTER, case, f"letter:{letter.id}")
         return letter, case
 
     async def record_answer(
@@ -322,6 +354,7 @@ class CaseService:
         except UnknownLetter:
             raise LetterNotFound(letter_id) from None
         await self._save(uow, case, version)
+        await _audit(uow, actor, Action.UPDATE, MAYOR_LETTER, case, f"letter:{letter_id}")
         return case
 
     # ------------------------------------------------------- what events tell us
@@ -343,6 +376,7 @@ class CaseService:
         if existing is not None:
             if existing.add_signal(ref, earlier_signal_existed=signal.earlier_signal_existed):
                 await self._save(uow, existing, None)
+                await _audit(uow, _reporter(signal), Action.UPDATE, CASE_OPENING, existing)
             return existing
         if signal.district not in self.areas.district_codes:
             # The signals service knows a district this service does not (yet): its
@@ -364,6 +398,7 @@ class CaseService:
         )
         await cases.add(case)
         self._emit(uow, case)
+        await _audit(uow, _reporter(signal), Action.CREATE, CASE_OPENING, case)
         return case
 
     async def apply_match(self, uow: UnitOfWork, match: SignalMatched) -> int:
@@ -379,6 +414,7 @@ class CaseService:
                 [match.match_id], involved, self.change(uow, None)
             ):
                 await self._save(uow, case, None)
+                await _audit(uow, AuditUser.system(), Action.UPDATE, MATCH, case)
                 changed += 1
         return changed
 
@@ -398,6 +434,8 @@ class CaseService:
             raise PermanentFailure(str(unknown)) from unknown
         if changed:
             await self._save(uow, case, None)
+            by = AuditUser.system(on_behalf_of=sent.recorded_by)
+            await _audit(uow, by, Action.UPDATE, MAYOR_LETTER, case, f"letter:{sent.letter_id}")
 
     async def signal_withdrawn(self, uow: UnitOfWork, withdrawn: SignalWithdrawn) -> None:
         if withdrawn.reason is WithdrawalReason.WRONGFUL:
@@ -405,11 +443,13 @@ class CaseService:
         for case in await CaseStore(uow).with_signal(withdrawn.signal_id):
             if case.signal_withdrawn(withdrawn.signal_id, withdrawn.reason, self.change(uow, None)):
                 await self._save(uow, case, None)
+                await _audit(uow, AuditUser.system(), Action.UPDATE, SIGNAL_LIFECYCLE, case)
 
     async def signal_expired(self, uow: UnitOfWork, expired: SignalExpired) -> None:
         for case in await CaseStore(uow).with_signal(expired.signal_id):
             if case.signal_expired(expired.signal_id, self.change(uow, None)):
                 await self._save(uow, case, None)
+                await _audit(uow, AuditUser.system(), Action.UPDATE, SIGNAL_LIFECYCLE, case)
 
     async def erase_person(self, uow: UnitOfWork, person: str) -> int:
         """AVG art. 17: every case, contact, screening and match of the person goes."""
@@ -430,6 +470,7 @@ class CaseService:
         told = case.tell_breaches(Change(None, now, self.rules), area_manager)
         if told:
             await self._save(uow, case, None)
+            await _audit(uow, AuditUser.system(), Action.UPDATE, DEADLINE_MONITORING, case)
         return told
 
     # ----------------------------------------------------------------- helpers
@@ -437,7 +478,7 @@ class CaseService:
     async def _for_change(
         self, uow: UnitOfWork, case_id: uuid.UUID, actor: Actor, version: int | None
     ) -> Case:
-        case = await self.read(uow, case_id, actor)
+        case = await self._visible(uow, case_id, actor)
         if case.team not in actor.changeable:
             raise NotYourTeam("you may see this case but not change it")
         if version is not None and version != case.version:
@@ -465,3 +506,21 @@ class CaseService:
     def _emit(uow: UnitOfWork, case: Case) -> None:
         for event in case.take_events():
             uow.emit(event)
+
+
+async def _audit(
+    uow: UnitOfWork,
+    by: Actor | AuditUser,
+    action: Action,
+    activity: Activity,
+    case: Case,
+    record: str | None = None,
+) -> None:
+    """One audit record about the case's person (``record`` defaults to the case)."""
+    user = by if isinstance(by, AuditUser) else AuditUser.of(by.principal)
+    await AuditLog(uow).record(user, action, activity, case.person, record or f"case:{case.id}")
+
+
+def _reporter(signal: SignalReceived) -> AuditUser:
+    """A case opened or joined by a signal: the service, for the reporting organisation."""
+    return AuditUser("system", signal.reporting_org)

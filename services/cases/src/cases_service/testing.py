@@ -51,6 +51,14 @@ class CasesApi:
         (case,) = await eventually(lambda: self.cases_of(person, ADMIN), what="the case opened")
         return case
 
+    async def published(self) -> None:
+        """Wait until every committed event has left the outbox (before tapping new ones)."""
+        await eventually(
+            lambda: self.service.db.outbox.count_documents({"published_at": None}),
+            lambda pending: pending == 0,
+            what="the outbox drained",
+        )
+
     async def assign(self, case: dict, worker: str = "w-west", as_: dict = AREA_MANAGER_WEST):
         return await self.client.post(
             f"/api/v1/cases/{case['id']}/assignment",

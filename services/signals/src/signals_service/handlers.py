@@ -1,19 +1,34 @@
-"""Event handlers of the signals service: which team holds a case about whom.
+"""Event handlers of the signals service.
 
-Case workers read signals through their cases (need to know): the signals
-service learns from the cases service's events, never from its database,
-which team holds an open case for which pseudonym.
+Which team holds a case about whom: case workers read signals through their
+cases (need to know); the signals service learns from the cases service's
+events, never from its database, which team holds an open case for which
+pseudonym.
+
+Who processed whose data: the other services' ``personal-data-processed``
+events are collected into the access trail (this service's own processing is in
+its own audit log), so a person can be told who looked at or changed their data
+(AVG art. 15), across services.
 """
 
 from __future__ import annotations
 
 from buurtsignaal_contracts import CloudEvent
-from buurtsignaal_contracts.events import CaseAssigned, CaseClosed, CaseOpened, CaseReopened
+from buurtsignaal_contracts.events import (
+    CaseAssigned,
+    CaseClosed,
+    CaseOpened,
+    CaseReopened,
+    CasesPersonalDataProcessed,
+    NotificationsPersonalDataProcessed,
+    PersonalDataProcessed,
+)
 from servicekit.messaging import EventRouter
 from servicekit.mongo import UnitOfWork
-from signals_service.store import CaseAccessStore, PersonStore
+from signals_service.store import AccessTrailStore, CaseAccessStore, PersonStore
 
 cases = EventRouter()
+access_trail = EventRouter()
 
 
 @cases.handles(CaseOpened)
@@ -42,3 +57,29 @@ async def case_closed(event: CloudEvent[CaseClosed], uow: UnitOfWork) -> None:
 async def case_reopened(event: CloudEvent[CaseReopened], uow: UnitOfWork) -> None:
     case = event.data
     await CaseAccessStore(uow).set_open(str(case.case_id), case.team, True, case.reopened_at)
+
+
+async def _collect(event: CloudEvent[PersonalDataProcessed], uow: UnitOfWork) -> None:
+    data = event.data
+    await AccessTrailStore(uow).add(
+        {
+            "_id": str(data.processing_id),
+            "service": data.service,
+            "correlation_id": event.correlationid,
+            **data.model_dump(mode="python", exclude={"processing_id"}),
+        }
+    )
+
+
+@access_trail.handles(CasesPersonalDataProcessed)
+async def collect_cases_processing(
+    event: CloudEvent[CasesPersonalDataProcessed], uow: UnitOfWork
+) -> None:
+    await _collect(event, uow)
+
+
+@access_trail.handles(NotificationsPersonalDataProcessed)
+async def collect_notifications_processing(
+    event: CloudEvent[NotificationsPersonalDataProcessed], uow: UnitOfWork
+) -> None:
+    await _collect(event, uow)

@@ -14,6 +14,7 @@ from datetime import date
 from buurtsignaal_contracts.codes import Category, Programme, SourceType
 from buurtsignaal_contracts.events import SignalMatched, SignalReceived
 from servicekit.areas import AreaConfig
+from servicekit.audit import Action, AuditLog, AuditUser
 from servicekit.clock import Clock
 from servicekit.mongo import UnitOfWork
 from signals_service.domain.identity import PersonIdentity
@@ -27,7 +28,8 @@ from signals_service.domain.lifecycle import RetentionRules
 from signals_service.keyring import Keyring
 from signals_service.matcher import Matcher
 from signals_service.persons import KnownPerson, PersonRegistry
-from signals_service.store import ArchiveStore, AuditLog, Signal, SignalStore
+from signals_service.processing import SIGNAL_INTAKE
+from signals_service.store import ArchiveStore, Signal, SignalStore
 
 
 class IntakeRejected(Exception):
@@ -159,12 +161,11 @@ class SignalIntake:
         )
         await signals.add(signal)
         await AuditLog(uow).record(
-            actor=reporter.account,
-            org=reporter.organisation,
-            action="create",
-            purpose="signal-intake",
-            person=person.pseudonym,
-            record=f"signal:{signal.id}",
+            AuditUser(reporter.account, reporter.organisation),
+            Action.CREATE,
+            SIGNAL_INTAKE,
+            person.pseudonym,
+            f"signal:{signal.id}",
         )
         uow.emit(
             SignalReceived(

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from buurtsignaal_contracts.codes import ExpiryReason, WithdrawalReason
 from buurtsignaal_contracts.events import SignalExpired, SignalWithdrawn
 from servicekit.app import ServiceRuntime
+from servicekit.audit import Action, AuditLog, AuditUser, processing_route
 from servicekit.mongo import UnitOfWork
 from servicekit.scheduling import every
 from signals_service.domain.lifecycle import (
@@ -32,13 +33,12 @@ from signals_service.domain.lifecycle import (
 from signals_service.intake import Reporter
 from signals_service.matcher import Matcher
 from signals_service.metrics import SignalsMetrics
-from signals_service.persons import SYSTEM_ACTOR, PersonRegistry
+from signals_service.persons import PersonRegistry
+from signals_service.processing import DECEASED, RETENTION, SIGNAL_WITHDRAWAL, WRONGFUL_SIGNAL
 from signals_service.store import (
     ArchivedSignal,
     ArchiveStore,
-    AuditLog,
     PersonStore,
-    Signal,
     SignalStore,
 )
 
@@ -94,15 +94,14 @@ class SignalLifecycle:
         )
         await self._matcher.after_removal(uow, signal, now.date())
         await AuditLog(uow).record(
-            actor=by.account,
-            org=by.organisation,
-            action="delete" if outcome is Outcome.DELETED else "withdraw",
-            purpose="signal-withdrawal",
-            person=signal.person,
-            record=f"signal:{signal.id}",
+            AuditUser(by.account, by.organisation),
+            Action.DELETE if outcome is Outcome.DELETED else Action.UPDATE,
+            SIGNAL_WITHDRAWAL,
+            signal.person,
+            f"signal:{signal.id}",
         )
         if outcome is Outcome.DELETED:
-            await self._persons.forget_if_unreferenced(uow, signal.person_id, "wrongful-signal")
+            await self._persons.forget_if_unreferenced(uow, signal.person_id, WRONGFUL_SIGNAL)
         return Withdrawal(signal.id, outcome, reason, now)
 
     async def expire(self, uow: UnitOfWork, signal_id: uuid.UUID, now: datetime) -> bool:
@@ -138,8 +137,10 @@ class SignalLifecycle:
                 )
             )
         await self._matcher.after_removal(uow, signal, now.date())
-        await self._system_record(uow, signal, "archive", "retention")
-        await self._persons.forget_if_unreferenced(uow, signal.person_id, "retention")
+        await AuditLog(uow).record(
+            AuditUser.system(), Action.DELETE, RETENTION, signal.person, f"signal:{signal.id}"
+        )
+        await self._persons.forget_if_unreferenced(uow, signal.person_id, RETENTION)
         return True
 
     async def deceased(
@@ -169,27 +170,10 @@ class SignalLifecycle:
         known_by = await self._persons.known_by(uow, person)
         await ArchiveStore(uow).delete_for(person["_id"], known_by)
         await AuditLog(uow).record(
-            actor=actor,
-            org=org,
-            action="delete",
-            purpose="deceased",
-            person=pseudonym,
-            record=f"person:{pseudonym}",
+            AuditUser(actor, org), Action.DELETE, DECEASED, pseudonym, f"person:{pseudonym}"
         )
-        await self._persons.forget_if_unreferenced(uow, person["_id"], "deceased")
+        await self._persons.forget_if_unreferenced(uow, person["_id"], DECEASED)
         return len(removed)
-
-    async def _system_record(
-        self, uow: UnitOfWork, signal: Signal, action: str, purpose: str
-    ) -> None:
-        await AuditLog(uow).record(
-            actor=SYSTEM_ACTOR,
-            org=None,
-            action=action,
-            purpose=purpose,
-            person=signal.person,
-            record=f"signal:{signal.id}",
-        )
 
 
 @dataclass(frozen=True)
@@ -225,8 +209,9 @@ async def run_retention(runtime: ServiceRuntime, now: datetime) -> RetentionRun:
             lambda uow: ArchiveStore(uow).due_for_purge(today, BATCH, skip)
         )
 
-    expired, failed_signals = await _each_due(due_signals, expire, "signal")
-    purged, failed_records = await _each_due(due_records, purge, "archive record")
+    with processing_route("job:retention"):
+        expired, failed_signals = await _each_due(due_signals, expire, "signal")
+        purged, failed_records = await _each_due(due_records, purge, "archive record")
     failed = len(failed_signals) + len(failed_records)
     metrics.retention(expired=expired, purged=purged, failed=failed, at=now)
     if expired or purged or failed:

@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from servicekit.audit import Action, Activity, AuditLog, AuditUser
 from servicekit.auth import Principal
 from servicekit.mongo import UnitOfWork
 from signals_service.domain.identity import (
@@ -25,8 +26,8 @@ from signals_service.domain.identity import (
     merge_records,
 )
 from signals_service.keyring import Keyring
+from signals_service.processing import MAYOR_LETTER
 from signals_service.store import (
-    AuditLog,
     CaseAccessStore,
     MatchGroupStore,
     PersonStore,
@@ -36,8 +37,6 @@ from signals_service.store import (
 )
 
 log = logging.getLogger(__name__)
-
-SYSTEM_ACTOR = "system:signals"
 
 
 def person_group(person_id: str) -> str:
@@ -68,6 +67,12 @@ class PersonRegistry:
     def search_hashes(self, identity: PersonIdentity) -> list[str]:
         """The person's lookup hashes under every configured key version."""
         return [h for key in identity.matching_keys() for h in self._keyring.lookup_hashes(key)]
+
+    async def pseudonym_of_bsn(self, uow: UnitOfWork, bsn: str) -> str | None:
+        """The pseudonym of the person on record with this BSN, if any."""
+        hashes = list(self._keyring.lookup_hashes(f"bsn:{bsn}"))
+        found = await PersonStore(uow).find_all_by_lookup(hashes)
+        return found[0]["pseudonym"] if found else None
 
     async def identify(self, uow: UnitOfWork, reported: PersonIdentity) -> KnownPerson:
         """Find the person again (and update what is on record), or register them."""
@@ -200,19 +205,19 @@ class PersonRegistry:
         if identity is None:
             return None
         await AuditLog(uow).record(
-            actor=caller.sub,
-            org=caller.org,
-            action="read",
-            purpose="mayor-letter",
-            person=pseudonym,
-            record=f"person:{pseudonym}",
-            on_behalf_of=on_behalf_of,
+            AuditUser.of(caller, on_behalf_of),
+            Action.READ,
+            MAYOR_LETTER,
+            pseudonym,
+            f"person:{pseudonym}",
         )
         return identity
 
     # --- forgetting -----------------------------------------------------------
 
-    async def forget_if_unreferenced(self, uow: UnitOfWork, person_id: str, purpose: str) -> bool:
+    async def forget_if_unreferenced(
+        self, uow: UnitOfWork, person_id: str, activity: Activity
+    ) -> bool:
         """Delete the person, their key and what points at them once no signal does."""
         # Write the person's group first: a signal about them registered at this very
         # moment writes it too, so one of the two transactions runs again and the
@@ -225,12 +230,8 @@ class PersonRegistry:
         await persons.delete(person_id)
         await MatchGroupStore(uow).delete(person_group(person_id))
         await CaseAccessStore(uow).forget_person(person["pseudonym"])
+        pseudonym = person["pseudonym"]
         await AuditLog(uow).record(
-            actor=SYSTEM_ACTOR,
-            org=None,
-            action="delete",
-            purpose=purpose,
-            person=person["pseudonym"],
-            record=f"person:{person['pseudonym']}",
+            AuditUser.system(), Action.DELETE, activity, pseudonym, f"person:{pseudonym}"
         )
         return True

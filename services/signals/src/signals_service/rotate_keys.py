@@ -35,23 +35,22 @@ from datetime import date
 
 from tqdm import tqdm
 
+from servicekit.audit import Action, AuditLog, AuditUser, processing_route
 from servicekit.clock import SystemClock
 from servicekit.mongo import Mongo, Transactions, UnitOfWork
 from servicekit.outbox import write_outbox
 from signals_service.domain.identity import identity_from_record
 from signals_service.keyring import Keyring
 from signals_service.persons import household_group
+from signals_service.processing import KEY_ROTATION
 from signals_service.settings import SignalsSettings
 from signals_service.store import (
     ArchiveStore,
-    AuditLog,
     MatchGroupStore,
     PersonStore,
     SignalStore,
     WrappedKey,
 )
-
-ACTOR = "system:key-rotation"
 
 
 @dataclass(frozen=True)
@@ -158,13 +157,9 @@ class KeyRotation:
                 person_id, WrappedKey(keyring.wrap(data_key, person_id), keyring.wrapping_version)
             )
         if rehashed or rewrapped:
+            pseudonym = person["pseudonym"]
             await AuditLog(uow).record(
-                actor=ACTOR,
-                org=None,
-                action="rekey",
-                purpose="key-rotation",
-                person=person["pseudonym"],
-                record=f"person:{person['pseudonym']}",
+                AuditUser.system(), Action.UPDATE, KEY_ROTATION, pseudonym, f"person:{pseudonym}"
             )
         return PersonRotation(rehashed, rewrapped, former, dropped)
 
@@ -173,7 +168,10 @@ class KeyRotation:
     ) -> RotationReport:
         report = RotationReport()
         after: str | None = None
-        with tqdm(unit="person", disable=not progress, file=sys.stderr) as bar:
+        with (
+            processing_route("job:key-rotation"),
+            tqdm(unit="person", disable=not progress, file=sys.stderr) as bar,
+        ):
             while True:
                 ids = await transactions.run(
                     lambda uow, a=after: PersonStore(uow).ids_after(a, batch)
@@ -241,7 +239,9 @@ def main(argv: list[str] | None = None) -> int:
             timeout_ms=settings.mongodb_timeout_ms,
             app_name="signals-rotate-keys",
         )
-        transactions = Transactions(mongo, SystemClock(), write_outbox, lambda: None)
+        transactions = Transactions(
+            mongo, SystemClock(), write_outbox, lambda: None, service="signals"
+        )
         try:
             if args.check:
                 return await rotation.check(transactions)

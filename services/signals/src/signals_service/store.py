@@ -18,7 +18,7 @@ archive       one document per person whose signals expired: pseudonym, the look
               a new signal has been told about it
 case_access   which team holds an open case for which pseudonym (from the cases
               service's events): how case workers read signals
-audit_log     who read or wrote whose personal data, when and why
+access_trail  who processed whose personal data in any service (personal-data-processed)
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from buurtsignaal_contracts.codes import (
     SourceType,
     WithdrawalReason,
 )
+from servicekit.audit import AUDIT_LOG
 from servicekit.mongo import IndexSpec, RetryTransaction, UnitOfWork
 from signals_service.domain.lifecycle import SignalStatus, is_active
 from signals_service.domain.matching import ActiveSignal
@@ -51,7 +52,7 @@ INTAKE_REFS = "intake_refs"
 MATCH_GROUPS = "match_groups"
 ARCHIVE = "archive"
 CASE_ACCESS = "case_access"
-AUDIT_LOG = "audit_log"
+ACCESS_TRAIL = "access_trail"
 
 # Every collection has an index, so that it exists before the first transaction
 # writes to it: collections created implicitly inside concurrent transactions
@@ -71,7 +72,7 @@ INDEXES = [
     IndexSpec(ARCHIVE, [("next_purge_on", 1)]),
     IndexSpec(CASE_ACCESS, [("person", 1), ("open", 1)]),
     IndexSpec(CASE_ACCESS, [("team", 1), ("open", 1)]),
-    IndexSpec(AUDIT_LOG, [("person", 1), ("at", 1)]),
+    IndexSpec(ACCESS_TRAIL, [("person", 1), ("at", 1)]),
 ]
 
 
@@ -662,62 +663,43 @@ class CaseAccessStore:
         await self._access.delete_many({"person": person}, session=self._session)
 
 
-class AuditLog:
-    """Every read and write of personal data (the security issue deepens this)."""
+class AccessTrailStore:
+    """Who processed whose personal data, in every service (``personal-data-processed``)."""
 
     def __init__(self, uow: UnitOfWork) -> None:
-        self._log = uow.db[AUDIT_LOG]
+        self._trail = uow.db[ACCESS_TRAIL]
+        self._audit = uow.db[AUDIT_LOG]
         self._session = uow.session
-        self._clock = uow.clock
 
-    async def record(
-        self,
-        *,
-        actor: str,
-        org: str | None,
-        action: str,
-        purpose: str,
-        person: str,
-        record: str,
-        on_behalf_of: str | None = None,
-    ) -> None:
-        await self.record_many(
-            actor=actor,
-            org=org,
-            action=action,
-            purpose=purpose,
-            records=[(person, record)],
-            on_behalf_of=on_behalf_of,
+    async def add(self, entry: dict[str, Any]) -> None:
+        """Store one processing; the processing id as ``_id`` keeps a redelivery out."""
+        await self._trail.update_one(
+            {"_id": entry["_id"]}, {"$setOnInsert": entry}, upsert=True, session=self._session
         )
 
-    async def record_many(
-        self,
-        *,
-        actor: str,
-        org: str | None,
-        action: str,
-        purpose: str,
-        records: list[tuple[str, str]],
-        on_behalf_of: str | None = None,
-    ) -> None:
-        """One entry per (person, record) touched by the same act."""
-        if not records:
-            return
-        at = self._clock.now()
-        await self._log.insert_many(
-            [
-                {
-                    "_id": str(uuid.uuid4()),
-                    "at": at,
-                    "actor": actor,
-                    "on_behalf_of": on_behalf_of,
-                    "org": org,
-                    "action": action,
-                    "purpose": purpose,
-                    "person": person,
-                    "record": record,
+    async def of_person(self, pseudonym: str) -> list[dict[str, Any]]:
+        """Every service's processing of the person, oldest first: the other services'
+        as collected here, this one's from its own audit log (one entry per act)."""
+        cursor = self._trail.find({"person": pseudonym}, session=self._session)
+        collected = await cursor.to_list()
+        own = await self._audit.find({"person": pseudonym}, session=self._session).to_list()
+        acts: dict[str, dict[str, Any]] = {}
+        for record in own:
+            # Records written before the kit's audit log named the act differently.
+            act_id = record.get("processing_id") or record["_id"]
+            act = acts.get(act_id)
+            if act is None:
+                acts[act_id] = {
+                    **record,
+                    "_id": act_id,
+                    "service": record.get("service") or "signals",
+                    "user": record.get("user") or record.get("actor"),
+                    "activity": record.get("activity") or record.get("purpose"),
+                    "organisation": record.get("org"),
+                    "categories": record.get("categories") or [],
+                    "route": record.get("route") or "unrecorded",
+                    "records": [record["record"]],
                 }
-                for person, record in records
-            ],
-            session=self._session,
-        )
+            else:
+                act["records"].append(record["record"])
+        return sorted([*collected, *acts.values()], key=lambda e: (e["at"], e["_id"]))

@@ -16,9 +16,13 @@ from pydantic import BaseModel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from notifications_service.channels.live import Listener, LiveFeed
+from notifications_service.processing import CASE_NOTIFICATIONS
 from notifications_service.settings import NotificationsSettings
+from notifications_service.store.case_persons import CasePersonStore
 from notifications_service.store.notifications import Notification, NotificationStore
 from servicekit.app import provide
+from servicekit.audit import Action, AuditLog, AuditUser
+from servicekit.auth import Principal
 from servicekit.http.paging import Limit, Offset
 from servicekit.http.problems import not_found
 from servicekit.http.security import CurrentPrincipal
@@ -90,6 +94,7 @@ async def inbox(
         items = await store.inbox(
             principal.sub, principal.teams, unread_only=unread, limit=limit, skip=offset
         )
+        await audit_case_items(uow, principal, items)
         return items, await store.unread_count(principal.sub, principal.teams)
 
     items, unread_count = await transactions.run(read)
@@ -98,6 +103,19 @@ async def inbox(
         unread=unread_count,
         offset=offset,
         limit=limit,
+    )
+
+
+async def audit_case_items(
+    uow: UnitOfWork, principal: Principal, items: list[Notification]
+) -> None:
+    """Items about a case are a look at that case's person: one audit record each."""
+    persons = await CasePersonStore(uow).persons_of({i.case_id for i in items if i.case_id})
+    await AuditLog(uow).record_many(
+        AuditUser.of(principal),
+        Action.READ,
+        CASE_NOTIFICATIONS,
+        [(persons[i.case_id], f"notification:{i.id}") for i in items if i.case_id in persons],
     )
 
 
@@ -161,7 +179,9 @@ async def stream(
         last = await store.get(last_event_id) if last_event_id else None
         if last is None or not last.visible_to(principal.sub, principal.teams):
             return []
-        return await store.newer_than(principal.sub, principal.teams, last, REPLAY_LIMIT)
+        missed = await store.newer_than(principal.sub, principal.teams, last, REPLAY_LIMIT)
+        await audit_case_items(uow, principal, missed)
+        return missed
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         # Subscribe before reading the backlog: nothing falls between the two.

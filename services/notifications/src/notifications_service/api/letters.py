@@ -22,8 +22,10 @@ from notifications_service.letters.desk import (
     may_handle,
     reference,
 )
+from notifications_service.processing import MAYOR_LETTER_STATUS
 from notifications_service.store.letters import Letter, LetterStore
 from servicekit.app import provide
+from servicekit.audit import Action, AuditLog, AuditUser
 from servicekit.auth import Principal, Role
 from servicekit.http.idempotency import create_once
 from servicekit.http.problems import Problem, conflict, invalid, not_found
@@ -108,7 +110,14 @@ async def letters_of_case(
 ) -> LetterList:
     async def read(uow: UnitOfWork) -> list[Letter]:
         found = await LetterStore(uow).of_case(str(case_id))
-        return [letter for letter in found if may_handle(principal, letter)]
+        shown = [letter for letter in found if may_handle(principal, letter)]
+        await AuditLog(uow).record_many(
+            AuditUser.of(principal),
+            Action.READ,
+            MAYOR_LETTER_STATUS,
+            [(letter.person, f"letter:{letter.id}") for letter in shown],
+        )
+        return shown
 
     return LetterList(items=[LetterOut.of(x) for x in await transactions.run(read)])
 
@@ -119,9 +128,17 @@ async def get_letter(
 ) -> LetterOut:
     async def read(uow: UnitOfWork) -> Letter:
         try:
-            return await desk.visible(uow, letter_id, principal)
+            letter = await desk.visible(uow, letter_id, principal)
         except LookupError:
             raise not_found("letter") from None
+        await AuditLog(uow).record(
+            AuditUser.of(principal),
+            Action.READ,
+            MAYOR_LETTER_STATUS,
+            letter.person,
+            f"letter:{letter.id}",
+        )
+        return letter
 
     return LetterOut.of(await transactions.run(read))
 

@@ -19,9 +19,12 @@ from buurtsignaal_contracts.events import (
 from notifications_service.dispatch import Cause, Dispatcher
 from notifications_service.domain import routing
 from notifications_service.domain.letters import LetterStatus
+from notifications_service.processing import MAYOR_LETTER_STATUS
 from notifications_service.staff import Staff
 from notifications_service.store.assignments import AssignmentStore
+from notifications_service.store.case_persons import CasePersonStore
 from notifications_service.store.letters import Letter, LetterStore
+from servicekit.audit import Action, AuditLog, AuditUser
 from servicekit.messaging import EventRouter
 from servicekit.mongo import UnitOfWork
 
@@ -33,6 +36,7 @@ async def tell_team_of_new_case(
     event: CloudEvent[CaseOpened], uow: UnitOfWork, dispatcher: Dispatcher, staff: Staff
 ) -> None:
     """A new case: the team's inbox and mailbox."""
+    await CasePersonStore(uow).learn(str(event.data.case_id), event.data.person)
     people = await staff.people(uow)
     cause = Cause.of(event)
     await dispatcher.tell(uow, cause, routing.case_opened(event.data, people))
@@ -104,6 +108,13 @@ async def prepare_mayor_letter(
         history=[{"at": now, "status": LetterStatus.REQUESTED.value, "by": request.worker}],
     )
     await letters.add(letter)
+    await AuditLog(uow).record(
+        AuditUser.system(on_behalf_of=request.worker),
+        Action.CREATE,
+        MAYOR_LETTER_STATUS,
+        request.person,
+        f"letter:{letter.id}",
+    )
     await dispatcher.publish_to_partners(uow, Cause.of(event), request)
 
 

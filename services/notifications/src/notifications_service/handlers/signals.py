@@ -8,6 +8,7 @@ from notifications_service.dispatch import Cause, Dispatcher
 from notifications_service.domain import routing
 from notifications_service.letters.desk import LetterDesk
 from notifications_service.staff import Staff
+from notifications_service.store.case_persons import CasePersonStore
 from servicekit.messaging import EventRouter
 from servicekit.mongo import UnitOfWork
 
@@ -31,3 +32,4 @@ async def erase_letters_of_person(
 ) -> None:
     """AVG art. 17: the person's letters lose their PDF and their pseudonym."""
     await desk.erase_person(uow, event.data.person)
+    await CasePersonStore(uow).forget(event.data.person)

@@ -42,9 +42,16 @@ from notifications_service.letters.signals_client import (
     SignalsUnavailable,
 )
 from notifications_service.metrics import NotificationMetrics
+from notifications_service.processing import (
+    ERASURE_REQUEST,
+    LETTER_RETENTION,
+    MAYOR_LETTER,
+    MAYOR_LETTER_DELIVERY,
+)
 from notifications_service.staff import Staff
-from notifications_service.store.letters import AuditLog, Delivery, Letter, LetterStore, RenderQueue
+from notifications_service.store.letters import Delivery, Letter, LetterStore, RenderQueue
 from servicekit import logs
+from servicekit.audit import Action, AuditLog, AuditUser, processing_route
 from servicekit.auth import Principal, Role
 from servicekit.clock import Clock
 from servicekit.mongo import RetryTransaction, Transactions, UnitOfWork
@@ -54,7 +61,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LETTER_PURPOSE = "mayor-letter"
 PDF_PURPOSE = "letter-pdf"
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 
@@ -118,6 +124,10 @@ class LetterDesk:
     # --- rendering ------------------------------------------------------------------------
 
     async def run(self) -> None:
+        with processing_route("job:letter-renderer"):
+            await self._run()
+
+    async def _run(self) -> None:
         while True:
             try:
                 rendered = await self.render_due()
@@ -178,13 +188,13 @@ class LetterDesk:
             current.pdf_bytes = len(pdf)
             current.history.append({"at": now, "status": LetterStatus.READY.value, "by": None})
             await letters.save(current, expected_status=LetterStatus.REQUESTED)
+            # Names and address were fetched from signals and are in the PDF now.
             await AuditLog(uow).record(
-                actor=self._service_account,
-                on_behalf_of=current.worker,
-                action="fetch",
-                purpose=LETTER_PURPOSE,
-                person=current.person,
-                record=f"letter:{current.id}",
+                AuditUser(self._service_account, None, current.worker),
+                Action.CREATE,
+                MAYOR_LETTER,
+                current.person,
+                f"letter:{current.id}",
             )
             await self._tell_worker(uow, current, routing.Topic.MAYOR_LETTER_READY)
             return True
@@ -289,12 +299,7 @@ class LetterDesk:
         if letter.status is not LetterStatus.READY or letter.pdf is None:
             raise LetterGone(letter.status)
         await AuditLog(uow).record(
-            actor=principal.sub,
-            org=principal.org,
-            action="read",
-            purpose=LETTER_PURPOSE,
-            person=letter.person,
-            record=f"letter:{letter.id}",
+            AuditUser.of(principal), Action.READ, MAYOR_LETTER, letter.person, f"letter:{letter.id}"
         )
         return self._vault.open(PDF_PURPOSE, str(letter.id), letter.pdf)
 
@@ -324,6 +329,13 @@ class LetterDesk:
         letter.history.append({"at": now, "status": "delivered", "by": principal.sub})
         if not await letters.save(letter, expected_status=previous):
             raise RetryTransaction  # changed under us (rendered, erased): look again
+        await AuditLog(uow).record(
+            AuditUser.of(principal),
+            Action.UPDATE,
+            MAYOR_LETTER_DELIVERY,
+            letter.person,
+            f"letter:{letter.id}",
+        )
         sent = MayorLetterSent(
             letter_id=letter.id,
             case_id=uuid.UUID(letter.case_id),
@@ -354,6 +366,13 @@ class LetterDesk:
                 letter.pdf_destroyed_at = now
                 letter.history.append({"at": now, "status": "expired", "by": None})
                 await letters.save(letter, expected_status=LetterStatus.READY)
+                await AuditLog(uow).record(
+                    AuditUser.system(),
+                    Action.DELETE,
+                    LETTER_RETENTION,
+                    letter.person,
+                    f"letter:{letter.id}",
+                )
             return len(expired)
 
         purged = await self._transactions.run(purge)
@@ -371,11 +390,11 @@ class LetterDesk:
             # The processing log keeps its entries (a legal record of who read what);
             # the letter itself keeps nothing of the person.
             await AuditLog(uow).record(
-                actor=self._service_account,
-                action="erase",
-                purpose="erasure-request",
-                person=pseudonym,
-                record=f"letter:{letter.id}",
+                AuditUser(self._service_account),
+                Action.DELETE,
+                ERASURE_REQUEST,
+                pseudonym,
+                f"letter:{letter.id}",
             )
             previous = letter.status
             if letter.status in (LetterStatus.REQUESTED, LetterStatus.READY):
@@ -418,4 +437,5 @@ async def run_letter_desk(runtime: ServiceRuntime) -> None:
 
 
 async def purge_expired_letters(runtime: ServiceRuntime, now: datetime) -> int:
-    return await runtime.get(LetterDesk).purge_expired(now)
+    with processing_route("job:letter-retention"):
+        return await runtime.get(LetterDesk).purge_expired(now)

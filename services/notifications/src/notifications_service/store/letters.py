@@ -1,11 +1,11 @@
-"""Mayor's letters (the record, and the encrypted PDF while it may be kept) and the audit log.
+"""Mayor's letters (the record, and the encrypted PDF while it may be kept).
 
 letters     one per mayor-letter-requested: ids, codes, dates, status; the PDF
             sealed with the vault while the letter is ready, removed at
             delivery, expiry or erasure (see domain/letters.py).
-audit_log   every fetch of personal data for a letter and every download:
-            who, on whose behalf, when, which person (pseudonym), which record,
-            what for (NEN 7513 / VNG verwerkingenlogging fields).
+
+Who fetched, read and delivered which letter is in the kit's audit log
+(``servicekit.audit``, collection ``audit_log``).
 """
 
 from __future__ import annotations
@@ -20,14 +20,12 @@ from notifications_service.domain.letters import FailureReason, LetterStatus
 from servicekit.mongo import IndexSpec, UnitOfWork
 
 LETTERS = "letters"
-AUDIT_LOG = "audit_log"
 
 INDEXES = [
     IndexSpec(LETTERS, [("case_id", 1), ("requested_at", -1)]),
     IndexSpec(LETTERS, [("status", 1), ("next_attempt_at", 1)], name="due_for_rendering"),
     IndexSpec(LETTERS, [("status", 1), ("keep_until", 1)], name="due_for_purge"),
     IndexSpec(LETTERS, [("person", 1)]),
-    IndexSpec(AUDIT_LOG, [("person", 1), ("at", -1)]),
 ]
 
 
@@ -186,36 +184,3 @@ class RenderQueue:
             return_document=True,
         )
         return (Letter.from_document(doc), lease_until) if doc else None
-
-
-class AuditLog:
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._items = uow.db[AUDIT_LOG]
-        self._session = uow.session
-        self._clock = uow.clock
-
-    async def record(
-        self,
-        *,
-        actor: str,
-        action: str,
-        purpose: str,
-        person: str | None,
-        record: str,
-        on_behalf_of: str | None = None,
-        org: str | None = None,
-    ) -> None:
-        await self._items.insert_one(
-            {
-                "_id": str(uuid.uuid4()),
-                "at": self._clock.now(),
-                "actor": actor,
-                "on_behalf_of": on_behalf_of,
-                "org": org,
-                "action": action,
-                "purpose": purpose,
-                "person": person,
-                "record": record,
-            },
-            session=self._session,
-        )

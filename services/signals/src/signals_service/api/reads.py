@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 
 from buurtsignaal_contracts.codes import Category, SourceType
 from servicekit.app import provide
+from servicekit.audit import Action, AuditLog, AuditUser
 from servicekit.auth import Principal, Role
 from servicekit.http.paging import Limit
 from servicekit.http.problems import FieldError, Problem, not_found
@@ -22,7 +23,8 @@ from signals_service.api.models import SignalOut, SignalPage
 from signals_service.domain.lifecycle import SignalStatus
 from signals_service.matcher import Matcher
 from signals_service.persons import PersonRegistry
-from signals_service.store import AuditLog, Signal, SignalStore
+from signals_service.processing import READS, SIGNAL_OVERVIEW
+from signals_service.store import Signal, SignalStore
 
 router = APIRouter(prefix="/api/v1", tags=["reads"])
 
@@ -55,12 +57,11 @@ async def get_signal(
             raise not_found("signal")
         # The read is logged in the same transaction: no log, no data.
         await AuditLog(uow).record(
-            actor=principal.sub,
-            org=principal.org,
-            action="read",
-            purpose=purpose,
-            person=signal.person,
-            record=f"signal:{signal.id}",
+            AuditUser.of(principal),
+            Action.READ,
+            READS[purpose],
+            signal.person,
+            f"signal:{signal.id}",
         )
         today = uow.clock.now().date()
         return SignalOut.of(
@@ -114,11 +115,10 @@ async def list_signals(
         query = {"$and": [visible, filters]} if visible and filters else visible or filters
         signals = await SignalStore(uow).page(query, limit=limit, after=after)
         await AuditLog(uow).record_many(
-            actor=principal.sub,
-            org=principal.org,
-            action="list",
-            purpose="signal-overview",
-            records=[(s.person, f"signal:{s.id}") for s in signals],
+            AuditUser.of(principal),
+            Action.READ,
+            SIGNAL_OVERVIEW,
+            [(s.person, f"signal:{s.id}") for s in signals],
         )
         return signals, today
 
