@@ -1,4 +1,5 @@
-"""Event handlers of the signals service: which team holds a case about whom.
+"""Event handlers of the signals service: which team holds a case about whom, and the
+last step of an erasure.
 
 Case workers read signals through their cases (need to know): the signals
 service learns from the cases service's events, never from its database,
@@ -8,12 +9,20 @@ which team holds an open case for which pseudonym.
 from __future__ import annotations
 
 from buurtsignaal_contracts import CloudEvent
-from buurtsignaal_contracts.events import CaseAssigned, CaseClosed, CaseOpened, CaseReopened
+from buurtsignaal_contracts.events import (
+    CaseAssigned,
+    CaseClosed,
+    CaseOpened,
+    CaseReopened,
+    SubjectErased,
+)
 from servicekit.messaging import EventRouter
 from servicekit.mongo import UnitOfWork
+from signals_service.erasure import finish_erasure
 from signals_service.store import CaseAccessStore, PersonStore
 
 cases = EventRouter()
+erasures = EventRouter()
 
 
 @cases.handles(CaseOpened)
@@ -42,3 +51,10 @@ async def case_closed(event: CloudEvent[CaseClosed], uow: UnitOfWork) -> None:
 async def case_reopened(event: CloudEvent[CaseReopened], uow: UnitOfWork) -> None:
     case = event.data
     await CaseAccessStore(uow).set_open(str(case.case_id), case.team, True, case.reopened_at)
+
+
+@erasures.handles(SubjectErased)
+async def forget_published_mentions(event: CloudEvent[SubjectErased], uow: UnitOfWork) -> None:
+    """Our own event came back, so it has been published: its outbox record, the last
+    copy of the pseudonym here (besides the processing log), can go."""
+    await finish_erasure(uow, event.data.person)

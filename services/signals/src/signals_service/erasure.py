@@ -1,0 +1,150 @@
+"""Erasure of a person on request (AVG art. 17), starting here and reaching every service.
+
+In one transaction: every signal about the person is deleted (nothing archived,
+no per-signal events: the reports keep their figures), their archive record,
+their lookup hashes, their identity and their wrapped data key (crypto-shredding:
+every copy of their identity and descriptions, backups included, no longer
+opens), their match group and case access; ``subject-erased`` is written to the
+outbox, and the erasure register gets a record without any personal data (who
+asked, on which legal ground, when, how many signals). Each other service
+handles ``subject-erased`` for its own data; this one too, to remove the last
+copies of the pseudonym in its outbox once the event has gone out.
+
+A person is identified as at intake: by BSN (which decides), or by name + date
+of birth + postcode + house number. An unknown person is not an error of the
+system: nothing is held about them, and the API says so (404).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from buurtsignaal_contracts.events import SubjectErased
+from servicekit.erasure import forget_mentions
+from servicekit.mongo import IndexSpec, UnitOfWork
+from signals_service.domain.identity import PersonIdentity
+from signals_service.matcher import Matcher
+from signals_service.persons import PersonRegistry
+from signals_service.store import ArchiveStore, AuditLog, PersonStore, SignalStore
+
+ERASURES = "erasures"
+INDEXES = [IndexSpec(ERASURES, [("erased_at", -1)])]
+PURPOSE = "erasure-request"
+
+
+class ErasureGround(StrEnum):
+    """The grounds of AVG art. 17(1) (and an order), as codes."""
+
+    NO_LONGER_NECESSARY = "no-longer-necessary"  # art. 17(1)(a)
+    CONSENT_WITHDRAWN = "consent-withdrawn"  # (b)
+    OBJECTION = "objection"  # (c)
+    UNLAWFUL_PROCESSING = "unlawful-processing"  # (d)
+    LEGAL_OBLIGATION = "legal-obligation"  # (e)
+    COURT_ORDER = "court-order"
+
+
+@dataclass(frozen=True)
+class ErasureRequest:
+    """Who asks, on which ground, under which reference of the request (a code)."""
+
+    ground: ErasureGround
+    reference: str | None
+    requested_by: str
+    org: str | None
+
+
+@dataclass(frozen=True)
+class Erasure:
+    erasure_id: uuid.UUID
+    erased_at: datetime
+    signals_removed: int
+
+
+def subject_keys(
+    bsn: str | None,
+    given_name: str | None,
+    family_name: str | None,
+    date_of_birth: date | None,
+    postcode: str | None,
+    house_number: str | None,
+) -> list[str]:
+    """The plain keys a person is searched by: the BSN decides when it is given."""
+    if bsn:
+        return [f"bsn:{bsn}"]
+    assert date_of_birth is not None
+    identity = PersonIdentity(
+        date_of_birth=date_of_birth,
+        given_name=given_name,
+        family_name=family_name,
+        postcode=postcode,
+        house_number=house_number,
+    )
+    return identity.matching_keys()
+
+
+class PersonErasure:
+    def __init__(self, persons: PersonRegistry, matcher: Matcher) -> None:
+        self._persons = persons
+        self._matcher = matcher
+
+    async def erase(
+        self, uow: UnitOfWork, plain_keys: list[str], request: ErasureRequest
+    ) -> Erasure | None:
+        """Erase the person these keys find; None when nobody is held by them."""
+        found = await PersonStore(uow).find_all_by_lookup(self._persons.hashes_of(plain_keys))
+        if not found:
+            return None
+        person = found[0]  # a hash belongs to one person; BSN or name+address, not both
+        now = uow.clock.now()
+        erasure_id = uuid.uuid4()
+        removed = await self._remove_signals(uow, person["_id"], now)
+        await ArchiveStore(uow).delete_for(person["_id"], await self._persons.known_by(uow, person))
+        await AuditLog(uow).record(
+            actor=request.requested_by,
+            org=request.org,
+            action="erase",
+            purpose=PURPOSE,
+            person=person["pseudonym"],
+            record=f"erasure:{erasure_id}",
+        )
+        forgotten = await self._persons.forget_if_unreferenced(uow, person["_id"], PURPOSE)
+        assert forgotten, "every signal about the person was deleted in this transaction"
+        uow.emit(SubjectErased(erasure_id=erasure_id, person=person["pseudonym"], erased_at=now))
+        await forget_mentions(uow, person["pseudonym"])
+        await uow.db[ERASURES].insert_one(
+            _register_entry(erasure_id, request, now, removed), session=uow.session
+        )
+        return Erasure(erasure_id, now, removed)
+
+    async def _remove_signals(self, uow: UnitOfWork, person_id: str, now: datetime) -> int:
+        signals = SignalStore(uow)
+        removed = await signals.of_person(person_id)
+        for signal in removed:
+            await signals.delete(signal.id)
+            await self._matcher.after_removal(uow, signal, now.date())
+        return len(removed)
+
+
+def _register_entry(
+    erasure_id: uuid.UUID, request: ErasureRequest, at: datetime, removed: int
+) -> dict[str, Any]:
+    """The erasure register: proof that it was done, naming nobody."""
+    return {
+        "_id": str(erasure_id),
+        "erased_at": at,
+        "ground": request.ground.value,
+        "reference": request.reference,
+        "requested_by": request.requested_by,
+        "org": request.org,
+        "signals_removed": removed,
+    }
+
+
+async def finish_erasure(uow: UnitOfWork, pseudonym: str) -> int:
+    """The ``subject-erased`` event has gone out: its outbox record (and any other
+    record naming the pseudonym that was still waiting then) can go too."""
+    return await forget_mentions(uow, pseudonym)
