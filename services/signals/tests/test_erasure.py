@@ -3,6 +3,8 @@ publishes, and that a copy of the encrypted data taken before no longer opens af
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 
 import pytest
@@ -10,8 +12,13 @@ from cryptography.exceptions import InvalidTag
 
 from servicekit.outbox import OUTBOX
 from servicekit.testing import eventually, token_for
+from servicekit.testing.server import served
+from servicekit.testing.tap import EventTap
+from signals_service.app import definition
+from signals_service.erase_person import main as erase_command
 from signals_service.keyring import Keyring
 from signals_service.persons import PersonRegistry
+from signals_service.settings import SignalsSettings
 from signals_service.store import Signal
 from signals_service.testing import committed_events, signal_body, synthetic_bsn, youth
 
@@ -21,6 +28,7 @@ SCHOOL = token_for("r-school", "reporter", org="obs-de-singel")
 POLICE = token_for("p-wijkagent", "reporter", org="politie-schiedam")
 ADMIN = token_for("adm-1", "admin", org="gemeente-schiedam")
 ERASE = "/api/v1/persons/erasures"
+ERASED = "nl.buurtsignaal.signals.subject-erased.v1"
 
 
 def named_youth(bsn: str) -> dict:
@@ -60,7 +68,7 @@ async def holdings(service, person_id: str, pseudonym: str) -> dict[str, int]:
     }
 
 
-async def test_an_admin_erases_a_person_by_bsn_and_everyone_is_told(signals):
+async def test_an_admin_erases_a_person_by_bsn_and_everyone_is_told(signals, amqp_connection):
     erased = named_youth(synthetic_bsn(21))
     other = named_youth(synthetic_bsn(22))
     first = await report(signals, erased)
@@ -71,14 +79,15 @@ async def test_an_admin_erases_a_person_by_bsn_and_everyone_is_told(signals):
 
     body = erasure_of({"bsn": erased["bsn"]})
     assert (await signals.client.post(ERASE, json=body, headers=SCHOOL)).status_code == 403
-    done = await signals.client.post(ERASE, json=body, headers=ADMIN)
-    assert done.status_code == 201, done.text
+    async with EventTap(amqp_connection) as tap:
+        done = await signals.client.post(ERASE, json=body, headers=ADMIN)
+        assert done.status_code == 201, done.text
+        (event,) = await tap.wait_for(ERASED)
     answer = done.json()
     assert answer["signals_removed"] == 2 and answer["ground"] == "objection"
     assert first["person"] not in done.text, "the answer names nobody"
 
     assert set((await holdings(signals, person["_id"], first["person"])).values()) == {0}
-    (event,) = await committed_events(signals, "subject-erased")
     assert event["data"]["person"] == first["person"]
     assert event["data"]["erasure_id"] == answer["erasure_id"]
     assert await committed_events(signals, "signal-expired") == []  # figures stay as they were
@@ -152,8 +161,8 @@ async def test_an_unknown_person_is_a_404_and_a_repeated_erasure_changes_nothing
     assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
     without_key = await signals.client.post(ERASE, json=body, headers=ADMIN)
     assert without_key.status_code == 404, "nothing is held about the person any more"
-    erased = await committed_events(signals, "subject-erased")
-    assert [e["data"]["person"] for e in erased] == [created["person"]]
+    assert await signals.db.erasures.count_documents({"reference": "AVG-2026-0042"}) == 1
+    assert await signals.db.persons.count_documents({"pseudonym": created["person"]}) == 0
     stored = await signals.db.idempotency_keys.find_one({"_id": "persons:erase:adm-1:erase-26"})
     assert synthetic_bsn(26) not in json.dumps(stored, default=str)
 
@@ -183,3 +192,35 @@ async def test_the_outbox_forgets_the_pseudonym_once_the_erasure_went_out(signal
         return sum(created["person"].encode() in r["body"] for r in records)
 
     await eventually(naming_the_person, lambda n: n == 0, what="the outbox forgets the person")
+
+
+async def test_the_command_erases_through_the_api_reading_the_person_from_stdin(
+    amqp_url, mongodb_url, database_name, capsys
+):
+    settings = SignalsSettings(
+        amqp_url=amqp_url, mongodb_url=mongodb_url, mongodb_database=database_name
+    )
+    token = ADMIN["Authorization"].removeprefix("Bearer ")
+    async with served(definition(settings)) as service:
+        created = await report(service, named_youth(synthetic_bsn(29)))
+
+        def run(*extra: str) -> int:
+            person = io.StringIO(json.dumps({"bsn": synthetic_bsn(29)}))
+            argv = ["--ground", "legal-obligation", "--url", service.base_url, "--token", token]
+            return erase_command([*argv, *extra], stdin=person)
+
+        assert await asyncio.to_thread(run, "--idempotency-key", "cli-29") == 0
+        assert "erased: erasure" in capsys.readouterr().out
+        assert await asyncio.to_thread(run, "--idempotency-key", "cli-29") == 0, "a safe retry"
+        assert await asyncio.to_thread(run) == 1
+        assert "nothing is held" in capsys.readouterr().out
+        assert await service.db.persons.count_documents({"pseudonym": created["person"]}) == 0
+        assert (
+            await asyncio.to_thread(
+                erase_command,
+                ["--ground", "because", "--url", service.base_url, "--token", token],
+                io.StringIO('{"bsn": "999990019"}'),
+            )
+            == 2
+        )
+        assert "ground" in capsys.readouterr().err
