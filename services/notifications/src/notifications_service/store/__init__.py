@@ -5,9 +5,11 @@ deliveries             e-mails and webhooks to send, with every attempt (store/d
 webhook_subscriptions  partner subscriptions (store/subscriptions.py)
 letters, audit_log     mayor's letters and who read what (store/letters.py)
 case_assignments       who works on a case, learned from events (store/assignments.py)
+person_keys,           per person: the data key of their letters, and which cases are
+case_persons           about them, for erasure (store/persons.py)
 """
 
-from notifications_service.store import assignments, deliveries, letters, notifications
+from notifications_service.store import assignments, deliveries, letters, notifications, persons
 from notifications_service.store import subscriptions as subscriptions
 
 INDEXES = [
@@ -15,6 +17,15 @@ INDEXES = [
     *deliveries.INDEXES,
     *subscriptions.INDEXES,
     *letters.INDEXES,
+    *persons.INDEXES,
 ]
 
-__all__ = ["INDEXES", "assignments", "deliveries", "letters", "notifications", "subscriptions"]
+__all__ = [
+    "INDEXES",
+    "assignments",
+    "deliveries",
+    "letters",
+    "notifications",
+    "persons",
+    "subscriptions",
+]
