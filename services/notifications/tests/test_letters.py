@@ -19,8 +19,8 @@ from pypdf import PdfReader
 from buurtsignaal_contracts import new_event
 from buurtsignaal_contracts.codes import LetterAddressee
 from notifications_service.app import definition
-from notifications_service.domain.letters import dutch_date
 from notifications_service.crypto import Vault
+from notifications_service.domain.letters import dutch_date
 from notifications_service.letters.desk import LetterDesk, LetterGone
 from notifications_service.store.letters import Letter
 from servicekit.devstack.processes import free_port
