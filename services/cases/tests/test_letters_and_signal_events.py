@@ -269,6 +269,12 @@ async def test_an_erased_person_leaves_no_case_behind(api, amqp_connection):
         lambda: api.cases_of(case["person"], ADMIN), lambda cs: cs == [], what="erased"
     )
     assert await api.service.db.contacts.count_documents({"person": case["person"]}) == 0
+    for collection in ("screenings", "cases"):
+        assert await api.service.db[collection].count_documents({"person": case["person"]}) == 0
+    assert await api.service.db.person_matches.count_documents({"_id": case["person"]}) == 0
+    published = await api.service.db.outbox.find({"published_at": {"$ne": None}}).to_list()
+    assert published, "the case's events were published"
+    assert not [r for r in published if case["person"].encode() in r["body"]]
 
 
 def withdrawn(case: dict, signal_id: uuid.UUID, reason: WithdrawalReason):

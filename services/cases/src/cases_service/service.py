@@ -59,6 +59,7 @@ from cases_service.store import (
 )
 from servicekit.areas import AreaConfig
 from servicekit.auth import Principal, Role
+from servicekit.erasure import forget_mentions
 from servicekit.messaging import PermanentFailure
 from servicekit.mongo import RetryTransaction, UnitOfWork
 
@@ -409,10 +410,12 @@ class CaseService:
                 await self._save(uow, case, None)
 
     async def erase_person(self, uow: UnitOfWork, person: str) -> int:
-        """AVG art. 17: every case, contact, screening and match of the person goes."""
+        """AVG art. 17: every case, contact, screening and match of the person goes, and
+        the published events and stored responses that name them."""
         await ContactStore(uow).delete_of_person(person)
         await ScreeningStore(uow).delete_of_person(person)
         await MatchStore(uow).forget(person)
+        await forget_mentions(uow, person)
         return await CaseStore(uow).delete_of_person(person)
 
     # --------------------------------------------------------------- deadlines
