@@ -412,10 +412,11 @@ class CaseService:
     async def erase_person(self, uow: UnitOfWork, person: str) -> int:
         """AVG art. 17: every case, contact, screening and match of the person goes, and
         the published events and stored responses that name them."""
+        case_ids = [str(case.id) for case in await CaseStore(uow).of_person(person)]
         await ContactStore(uow).delete_of_person(person)
         await ScreeningStore(uow).delete_of_person(person)
         await MatchStore(uow).forget(person)
-        await forget_mentions(uow, person)
+        await forget_mentions(uow, person, *case_ids)
         return await CaseStore(uow).delete_of_person(person)
 
     # --------------------------------------------------------------- deadlines

@@ -114,19 +114,19 @@ class PersonErasure:
         forgotten = await self._persons.forget_if_unreferenced(uow, person["_id"], PURPOSE)
         assert forgotten, "every signal about the person was deleted in this transaction"
         uow.emit(SubjectErased(erasure_id=erasure_id, person=person["pseudonym"], erased_at=now))
-        await forget_mentions(uow, person["pseudonym"])
+        await forget_mentions(uow, person["pseudonym"], *removed)
         await uow.db[ERASURES].insert_one(
-            _register_entry(erasure_id, request, now, removed), session=uow.session
+            _register_entry(erasure_id, request, now, len(removed)), session=uow.session
         )
-        return Erasure(erasure_id, now, removed)
+        return Erasure(erasure_id, now, len(removed))
 
-    async def _remove_signals(self, uow: UnitOfWork, person_id: str, now: datetime) -> int:
+    async def _remove_signals(self, uow: UnitOfWork, person_id: str, now: datetime) -> list[str]:
         signals = SignalStore(uow)
         removed = await signals.of_person(person_id)
         for signal in removed:
             await signals.delete(signal.id)
             await self._matcher.after_removal(uow, signal, now.date())
-        return len(removed)
+        return [str(signal.id) for signal in removed]
 
 
 def _register_entry(

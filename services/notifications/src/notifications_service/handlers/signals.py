@@ -40,14 +40,13 @@ async def erase_person(event: CloudEvent[SubjectErased], uow: UnitOfWork, desk: 
     delivery about them or their cases, what this service learned about their cases, and
     the published events and stored responses that name them."""
     person = event.data.person
-    case_ids = sorted(
-        {*await desk.erase_person(uow, person), *await CasePersons(uow).cases_of(person)}
-    )
+    letters = await desk.erase_person(uow, person)
+    case_ids = sorted({*(x.case_id for x in letters), *await CasePersons(uow).cases_of(person)})
     items = await NotificationStore(uow).delete_about(person, case_ids)
     deliveries = await DeliveryStore(uow).delete_about(person, case_ids)
     await AssignmentStore(uow).forget(case_ids)
     await CasePersons(uow).forget(person)
-    await forget_mentions(uow, person)
+    await forget_mentions(uow, person, *case_ids, *(str(x.id) for x in letters))
     log.info(
         "person erased",
         extra={"erasure_id": str(event.data.erasure_id), "items": items, "deliveries": deliveries},

@@ -376,7 +376,7 @@ class LetterDesk:
             log.info("undelivered letters destroyed after retention", extra={"count": purged})
         return purged
 
-    async def erase_person(self, uow: UnitOfWork, pseudonym: str) -> list[str]:
+    async def erase_person(self, uow: UnitOfWork, pseudonym: str) -> list[Letter]:
         """AVG art. 17: the person's letters go, and the key of every copy of their PDFs.
 
         The processing log keeps its entries (a legal record of who read what; they
@@ -396,7 +396,7 @@ class LetterDesk:
         await PersonKeys(uow, self._vault).destroy(pseudonym)
         if found:
             self._metrics.letters.labels("erased").inc(len(found))
-        return sorted({letter.case_id for letter in found})
+        return found
 
     async def aclose(self) -> None:
         await self._client.aclose()
