@@ -171,7 +171,10 @@ class Casework:
         assert response.status_code == 201, response.text
         return response.json()
 
-    async def case_of(self, pseudonym: str) -> dict:
+    async def case_of(self, pseudonym: str, *, matched: bool = False) -> dict:
+        """The person's one case; with ``matched``, once the match has raised its priority
+        (it changes the case's version, which a decision must send)."""
+
         async def cases() -> list[dict]:
             response = await self.client.get(
                 f"{self.stack.url('cases')}/api/v1/cases",
@@ -180,7 +183,10 @@ class Casework:
             )
             return response.json()["items"]
 
-        (case,) = await eventually(cases, what="the case of the person")
+        def ready(found: list[dict]) -> bool:
+            return len(found) == 1 and (not matched or found[0]["priority"] == "high")
+
+        (case,) = await eventually(cases, ready, what="the case of the person")
         return case
 
     async def work_on(self, case: dict) -> tuple[dict, str]:
@@ -246,7 +252,7 @@ class Casework:
             },
             headers=WEST_WORKER,
         )
-        assert response.status_code == 200, response.text
+        assert response.status_code == 201, response.text
 
     async def erase(self, youth: Youth) -> dict:
         response = await self.client.post(
@@ -274,7 +280,7 @@ class Casework:
         """Every service has published what it committed and handled what was queued."""
 
         async def settled() -> bool:
-            for database in DATABASES:
+            for database in self.databases:
                 if await self.mongo[database][OUTBOX].count_documents({"published_at": None}):
                     return False
             connection = await aio_pika.connect(self.stack.amqp_url)
@@ -295,13 +301,15 @@ class Casework:
 
         async def handlers() -> list[str]:
             found = []
-            for database in DATABASES:
+            for database in self.databases:
                 inbox = self.mongo[database][INBOX]
                 if await inbox.count_documents({"_id": {"$regex": f":{event_id}$"}}):
                     found.append(database)
             return found
 
-        await eventually(handlers, lambda found: found == DATABASES, what=f"{event_id} handled")
+        await eventually(
+            handlers, lambda found: found == list(self.databases), what=f"{event_id} handled"
+        )
 
 
 @pytest.fixture
@@ -309,4 +317,47 @@ async def casework(stack: Stack) -> AsyncIterator[Casework]:
     mongo: AsyncMongoClient = AsyncMongoClient(stack.mongodb_url, tz_aware=True)
     async with httpx.AsyncClient(timeout=15) as client:
         yield Casework(stack, client, mongo)
+    await mongo.close()
+
+
+@dataclass
+class StackOfItsOwn(Stack):
+    """A second stack beside the session's: its own vhost and its own databases."""
+
+    database_prefix: str = "leakscan"
+
+    def _wiring(self, name: str) -> dict[str, str]:
+        return {**super()._wiring(name), "MONGODB_DATABASE": f"{self.database_prefix}_{name}"}
+
+    @property
+    def databases(self) -> tuple[str, ...]:
+        return tuple(f"{self.database_prefix}_{name}" for name in SERVICES)
+
+
+@pytest.fixture(scope="module")
+def debug_stack(
+    amqp_base_url: str, mongodb_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[StackOfItsOwn]:
+    """The four services logging at DEBUG: what a leak scan must see (libraries included)."""
+    with isolated_vhost(amqp_base_url) as amqp_url:
+        system = StackOfItsOwn(
+            workdir=tmp_path_factory.mktemp("debug-stack"),
+            amqp_url=amqp_url,
+            mongodb_url=mongodb_url,
+            ports={name: free_port() for name in SERVICES},
+            extra_env={"LOG_LEVEL": "DEBUG"},
+            database_prefix=f"leakscan_{secrets.token_hex(3)}",
+        )
+        system.start(log=lambda _: None)
+        try:
+            yield system
+        finally:
+            system.stop()
+
+
+@pytest.fixture
+async def debug_casework(debug_stack: StackOfItsOwn) -> AsyncIterator[Casework]:
+    mongo: AsyncMongoClient = AsyncMongoClient(debug_stack.mongodb_url, tz_aware=True)
+    async with httpx.AsyncClient(timeout=15) as client:
+        yield Casework(debug_stack, client, mongo, debug_stack.databases)
     await mongo.close()
