@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+from datetime import UTC, datetime
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -17,6 +18,7 @@ from servicekit.testing.tap import EventTap
 from signals_service.app import definition
 from signals_service.erase_person import main as erase_command
 from signals_service.keyring import Keyring
+from signals_service.lifecycle import run_retention
 from signals_service.persons import PersonRegistry
 from signals_service.settings import SignalsSettings
 from signals_service.store import Signal
@@ -224,3 +226,28 @@ async def test_the_command_erases_through_the_api_reading_the_person_from_stdin(
             == 2
         )
         assert "ground" in capsys.readouterr().err
+
+
+async def test_a_person_known_only_to_the_archive_is_erased_and_everyone_is_told(
+    start_signals, clock
+):
+    """Their signals expired (the identity is gone) but their case may live on elsewhere."""
+    async with start_signals(clock) as signals:
+        body = signal_body(named_youth(synthetic_bsn(30)), today=clock.now().date())
+        registered = await signals.client.post("/api/v1/signals", json=body, headers=SCHOOL)
+        assert registered.status_code == 201, registered.text
+        created = registered.json()
+        clock.set(datetime(2028, 3, 3, 9, tzinfo=UTC))
+        assert (await run_retention(signals.runtime, clock.now())).expired == 1
+        assert await signals.db.persons.count_documents({}) == 0
+        assert await signals.db.archive.count_documents({"person": created["person"]}) == 1
+
+        body = erasure_of({"bsn": synthetic_bsn(30)})
+        done = await signals.client.post(ERASE, json=body, headers=ADMIN)
+        assert done.status_code == 201, done.text
+        assert done.json()["signals_removed"] == 0
+        assert await signals.db.archive.count_documents({}) == 0
+        (event,) = await committed_events(signals, "subject-erased")
+        assert event["data"]["person"] == created["person"]
+        again = await signals.client.post(ERASE, json=body, headers=ADMIN)
+        assert again.status_code == 404

@@ -11,8 +11,10 @@ handles ``subject-erased`` for its own data; this one too, to remove the last
 copies of the pseudonym in its outbox once the event has gone out.
 
 A person is identified as at intake: by BSN (which decides), or by name + date
-of birth + postcode + house number. An unknown person is not an error of the
-system: nothing is held about them, and the API says so (404).
+of birth + postcode + house number. A person whose signals all expired is known
+to the archive only (their cases may live on in the cases service): the archive
+record goes and ``subject-erased`` names its pseudonym. An unknown person is not
+an error of the system: nothing is held about them, and the API says so (404).
 """
 
 from __future__ import annotations
@@ -95,26 +97,48 @@ class PersonErasure:
         self, uow: UnitOfWork, plain_keys: list[str], request: ErasureRequest
     ) -> Erasure | None:
         """Erase the person these keys find; None when nobody is held by them."""
-        found = await PersonStore(uow).find_all_by_lookup(self._persons.hashes_of(plain_keys))
-        if not found:
+        hashes = self._persons.hashes_of(plain_keys)
+        found = await PersonStore(uow).find_all_by_lookup(hashes)
+        archived = await ArchiveStore(uow).find_by_lookup(hashes)
+        if not found and not archived:
             return None
-        person = found[0]  # a hash belongs to one person; BSN or name+address, not both
         now = uow.clock.now()
+        removed: list[str] = []
+        if found:
+            person = found[0]  # a hash belongs to one person; BSN or name+address, not both
+            pseudonym = person["pseudonym"]
+            removed = await self._remove_signals(uow, person["_id"], now)
+            known_by = await self._persons.known_by(uow, person)
+            await ArchiveStore(uow).delete_for(person["_id"], known_by)
+            forgotten = await self._persons.forget_if_unreferenced(uow, person["_id"], PURPOSE)
+            assert forgotten, "every signal about the person was deleted in this transaction"
+        else:
+            # Only the archive knows them (their signals expired), but their cases may
+            # still be open elsewhere: the archive's pseudonym tells the others whom.
+            pseudonym = archived[0]["person"]
+            await ArchiveStore(uow).delete_for(archived[0]["_id"], hashes)
+        return await self._announce(uow, pseudonym, removed, request, now)
+
+    async def _announce(
+        self,
+        uow: UnitOfWork,
+        pseudonym: str,
+        removed: list[str],
+        request: ErasureRequest,
+        now: datetime,
+    ) -> Erasure:
+        """Tell every service, keep the proof, and forget what the outbox said of them."""
         erasure_id = uuid.uuid4()
-        removed = await self._remove_signals(uow, person["_id"], now)
-        await ArchiveStore(uow).delete_for(person["_id"], await self._persons.known_by(uow, person))
         await AuditLog(uow).record(
             actor=request.requested_by,
             org=request.org,
             action="erase",
             purpose=PURPOSE,
-            person=person["pseudonym"],
+            person=pseudonym,
             record=f"erasure:{erasure_id}",
         )
-        forgotten = await self._persons.forget_if_unreferenced(uow, person["_id"], PURPOSE)
-        assert forgotten, "every signal about the person was deleted in this transaction"
-        uow.emit(SubjectErased(erasure_id=erasure_id, person=person["pseudonym"], erased_at=now))
-        await forget_mentions(uow, person["pseudonym"], *removed)
+        uow.emit(SubjectErased(erasure_id=erasure_id, person=pseudonym, erased_at=now))
+        await forget_mentions(uow, pseudonym, *removed)
         await uow.db[ERASURES].insert_one(
             _register_entry(erasure_id, request, now, len(removed)), session=uow.session
         )
