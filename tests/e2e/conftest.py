@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import string
+import urllib.parse
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-import aio_pika
 import httpx
 import pytest
 from pymongo import AsyncMongoClient
@@ -277,24 +278,33 @@ class Casework:
         return response.json()
 
     async def quiet(self) -> None:
-        """Every service has published what it committed and handled what was queued."""
+        """Every service has published what it committed and handled what was queued
+        (rabbitmqctl counts messages being handled too, which a passive declare does not)."""
 
         async def settled() -> bool:
             for database in self.databases:
                 if await self.mongo[database][OUTBOX].count_documents({"published_at": None}):
                     return False
-            connection = await aio_pika.connect(self.stack.amqp_url)
-            try:
-                channel = await connection.channel()
-                for name in QUEUES:
-                    queue = await channel.declare_queue(name, passive=True)
-                    if queue.declaration_result.message_count:
-                        return False
-            finally:
-                await connection.close()
-            return True
+            return all(count == 0 for count in (await self._queue_depths()).values())
 
         await eventually(settled, what="every service quiet", timeout=60)
+
+    async def _queue_depths(self) -> dict[str, int]:
+        vhost = urllib.parse.unquote(urllib.parse.urlparse(self.stack.amqp_url).path[1:])
+        listing = await asyncio.create_subprocess_exec(
+            "rabbitmqctl",
+            "list_queues",
+            "-p",
+            vhost,
+            "name",
+            "messages",
+            "--quiet",
+            "--no-table-headers",
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await listing.communicate()
+        rows = [line.split() for line in out.decode().splitlines() if line.strip()]
+        return {row[0]: int(row[1]) for row in rows if row[0] in QUEUES}
 
     async def handled_everywhere(self, event_id: str) -> None:
         """Every service's inbox holds the event: each has handled it and committed."""

@@ -17,19 +17,30 @@ within moments and then expire.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from servicekit.http.idempotency import IDEMPOTENCY_KEYS
 from servicekit.mongo import UnitOfWork
 from servicekit.outbox import OUTBOX
 
 
-async def forget_mentions(uow: UnitOfWork, pseudonym: str, *record_ids: str) -> int:
+async def forget_mentions(
+    uow: UnitOfWork, pseudonym: str, *record_ids: str, received: str | None = None
+) -> int:
     """Delete published outbox records and stored responses that name the pseudonym or
-    one of the record ids."""
+    one of the record ids.
+
+    ``received``: the id of an event of this service's own that has come back from the
+    broker. The relay publishes in order and marks records after their batch, so that
+    record and every one before it is published even if not marked yet.
+    """
     needles = [pseudonym, *record_ids]
-    published = uow.db[OUTBOX].find(
-        {"published_at": {"$type": "date"}}, {"body": 1}, session=uow.session
-    )
+    query: dict[str, Any] = {"published_at": {"$type": "date"}}
+    if received is not None:
+        own = await uow.db[OUTBOX].find_one({"_id": received}, {"seq": 1}, session=uow.session)
+        if own is not None:
+            query = {"$or": [query, {"seq": {"$lte": own["seq"]}}]}
+    published = uow.db[OUTBOX].find(query, {"body": 1}, session=uow.session)
     events = [d["_id"] async for d in published if _mentions(bytes(d["body"]).decode(), needles)]
     stored = uow.db[IDEMPOTENCY_KEYS].find({}, {"body": 1}, session=uow.session)
     responses = [

@@ -168,7 +168,7 @@ def _register_entry(
     }
 
 
-async def finish_erasure(uow: UnitOfWork, pseudonym: str) -> int:
+async def finish_erasure(uow: UnitOfWork, pseudonym: str, event_id: str) -> int:
     """The ``subject-erased`` event has gone out: its outbox record (and any other
     record naming the pseudonym that was still waiting then) can go too."""
-    return await forget_mentions(uow, pseudonym)
+    return await forget_mentions(uow, pseudonym, received=event_id)

@@ -57,4 +57,4 @@ async def case_reopened(event: CloudEvent[CaseReopened], uow: UnitOfWork) -> Non
 async def forget_published_mentions(event: CloudEvent[SubjectErased], uow: UnitOfWork) -> None:
     """Our own event came back, so it has been published: its outbox record, the last
     copy of the pseudonym here (besides the processing log), can go."""
-    await finish_erasure(uow, event.data.person)
+    await finish_erasure(uow, event.data.person, str(event.id))
