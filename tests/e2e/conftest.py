@@ -43,7 +43,6 @@ def stack(
 
 # --- a youth's whole journey, for the erasure and leak-scan tests ------------------------
 
-DATABASES = [f"buurtsignaal_{name}" for name in SERVICES]
 QUEUES = list(SERVICES)
 WEST_MANAGER = token_for("am-02", "area-manager")  # manages wot-west by the area configuration
 WEST_WORKER = token_for("w-west-1", "worker", teams=["wot-west"])
@@ -151,7 +150,7 @@ class Casework:
     stack: Stack
     client: httpx.AsyncClient
     mongo: AsyncMongoClient
-    databases: tuple[str, ...] = tuple(DATABASES)
+    databases: tuple[str, ...]
 
     @staticmethod
     def youth() -> Youth:
@@ -322,19 +321,11 @@ class Casework:
         )
 
 
-@pytest.fixture
-async def casework(stack: Stack) -> AsyncIterator[Casework]:
-    mongo: AsyncMongoClient = AsyncMongoClient(stack.mongodb_url, tz_aware=True)
-    async with httpx.AsyncClient(timeout=15) as client:
-        yield Casework(stack, client, mongo)
-    await mongo.close()
-
-
 @dataclass
 class StackOfItsOwn(Stack):
     """A second stack beside the session's: its own vhost and its own databases."""
 
-    database_prefix: str = "leakscan"
+    database_prefix: str = "erasure"
 
     def _wiring(self, name: str) -> dict[str, str]:
         return {**super()._wiring(name), "MONGODB_DATABASE": f"{self.database_prefix}_{name}"}
@@ -344,19 +335,22 @@ class StackOfItsOwn(Stack):
         return tuple(f"{self.database_prefix}_{name}" for name in SERVICES)
 
 
-@pytest.fixture(scope="module")
-def debug_stack(
+@pytest.fixture(scope="session")
+def erasure_stack(
     amqp_base_url: str, mongodb_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[StackOfItsOwn]:
-    """The four services logging at DEBUG: what a leak scan must see (libraries included)."""
+    """The four services on their own vhost and databases, logging at DEBUG (what a leak scan
+    must see, libraries included). Erasures happen here: an erased case is gone from cases
+    and notifications but still counted by reporting, which other tests' sums on the
+    session's stack would not expect."""
     with isolated_vhost(amqp_base_url) as amqp_url:
         system = StackOfItsOwn(
-            workdir=tmp_path_factory.mktemp("debug-stack"),
+            workdir=tmp_path_factory.mktemp("erasure-stack"),
             amqp_url=amqp_url,
             mongodb_url=mongodb_url,
             ports={name: free_port() for name in SERVICES},
             extra_env={"LOG_LEVEL": "DEBUG"},
-            database_prefix=f"leakscan_{secrets.token_hex(3)}",
+            database_prefix=f"erasure_{secrets.token_hex(3)}",
         )
         system.start(log=lambda _: None)
         try:
@@ -366,8 +360,9 @@ def debug_stack(
 
 
 @pytest.fixture
-async def debug_casework(debug_stack: StackOfItsOwn) -> AsyncIterator[Casework]:
-    mongo: AsyncMongoClient = AsyncMongoClient(debug_stack.mongodb_url, tz_aware=True)
+async def casework(erasure_stack: StackOfItsOwn) -> AsyncIterator[Casework]:
+    """Staff at work on the erasure stack."""
+    mongo: AsyncMongoClient = AsyncMongoClient(erasure_stack.mongodb_url, tz_aware=True)
     async with httpx.AsyncClient(timeout=15) as client:
-        yield Casework(debug_stack, client, mongo, debug_stack.databases)
+        yield Casework(erasure_stack, client, mongo, erasure_stack.databases)
     await mongo.close()

@@ -80,8 +80,8 @@ async def batch_without_bsn(casework, youth) -> dict:
     return created
 
 
-async def test_no_personal_data_in_any_event_or_log_line(debug_stack, debug_casework):
-    stack, casework = debug_stack, debug_casework
+async def test_no_personal_data_in_any_event_or_log_line(casework):
+    stack = casework.stack
     youth, sibling, absent = casework.youth(), casework.youth(), casework.youth()
     offsets = log_offsets(stack)
     connection = await aio_pika.connect_robust(stack.amqp_url)

@@ -176,6 +176,7 @@ async def test_bad_erasure_requests_name_the_field_and_change_nothing(signals):
         (erasure_of({"bsn": "123456789"}), "person.bsn"),
         (erasure_of({"bsn": synthetic_bsn(27)}, ground="because"), "ground"),
         (erasure_of({"bsn": synthetic_bsn(27)}, reference="has spaces in it"), "reference"),
+        (erasure_of({"bsn": synthetic_bsn(27)}, reference=f"REQ-{synthetic_bsn(27)}"), "reference"),
     ]
     for body, field in cases:
         response = await signals.client.post(ERASE, json=body, headers=ADMIN)

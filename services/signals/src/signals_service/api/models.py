@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from typing import Literal
@@ -277,6 +278,14 @@ class ErasureIn(BaseModel):
         pattern=EXTERNAL_REF,
         description="The request's own reference (a code, e.g. the registration number)",
     )
+
+    @field_validator("reference")
+    @classmethod
+    def _not_a_bsn(cls, value: str | None) -> str | None:
+        # The register keeps the reference after the person is gone: it must not name them.
+        if value is not None and any(is_valid_bsn(d) for d in re.findall(r"(?=(\d{9}))", value)):
+            raise ValueError("a reference must not contain a BSN")
+        return value
 
 
 class ErasureOut(BaseModel):
