@@ -171,9 +171,10 @@ class Casework:
         assert response.status_code == 201, response.text
         return response.json()
 
-    async def case_of(self, pseudonym: str, *, matched: bool = False) -> dict:
-        """The person's one case; with ``matched``, once the match has raised its priority
-        (it changes the case's version, which a decision must send)."""
+    async def case_of(self, pseudonym: str, *, signals: int = 1, matched: bool = False) -> dict:
+        """The person's one case once it holds ``signals`` signals and, with ``matched``,
+        the match has raised its priority: each changes the case's version, which a
+        decision must send."""
 
         async def cases() -> list[dict]:
             response = await self.client.get(
@@ -184,7 +185,9 @@ class Casework:
             return response.json()["items"]
 
         def ready(found: list[dict]) -> bool:
-            return len(found) == 1 and (not matched or found[0]["priority"] == "high")
+            if len(found) != 1 or len(found[0]["signals"]) < signals:
+                return False
+            return not matched or found[0]["priority"] == "high"
 
         (case,) = await eventually(cases, ready, what="the case of the person")
         return case

@@ -37,7 +37,7 @@ async def test_an_erased_person_leaves_nothing_in_any_database(casework):
     second = await casework.report(erased, POLICE, "police")  # a match: two organisations
     kept = await casework.report(other, SCHOOL, "school")
     pseudonym = first["person"]
-    case = await casework.case_of(pseudonym, matched=True)
+    case = await casework.case_of(pseudonym, signals=2, matched=True)
     other_case = await casework.case_of(kept["person"])
     _, letter_id = await casework.work_on(case)
     await casework.letter_ready(letter_id)  # the PDF with names and address exists now

@@ -92,7 +92,7 @@ async def test_no_personal_data_in_any_event_or_log_line(casework):
             await casework.report(sibling, POLICE, "police")
             await batch_without_bsn(casework, absent)
             await refused_input(casework, sibling)
-            case = await casework.case_of(first["person"], matched=True)
+            case = await casework.case_of(first["person"], signals=2, matched=True)
             _, letter_id = await casework.work_on(case)
             await casework.letter_ready(letter_id)
             await casework.deliver(letter_id)
