@@ -11,6 +11,7 @@ import pytest
 
 from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, new_event
 from servicekit.deadletters import list_dead_letters, replay_dead_letters
+from servicekit.messaging import PermanentFailure
 from servicekit.outbox import OUTBOX
 from servicekit.testing import eventually, queue_depth
 from servicekit.testing.events import publish, signal_received
@@ -145,10 +146,14 @@ async def test_a_failing_handler_is_retried_then_dead_lettered_and_replayed_once
 
         (letter,) = await list_dead_letters(amqp_url, SERVICE)
         assert letter.message_id == str(event.id) and letter.event_type == TYPE
+        assert (letter.reason, letter.deliveries) == ("delivery-limit", 3)
+        assert letter.error == "RuntimeError", "the type only: its text might quote data"
         assert await queue_depth(amqp_connection, f"{SERVICE}.dlq") == 1, "listing takes nothing"
+        dead = service.runtime.metrics.dead_lettered.labels(TYPE, "delivery-limit")
+        assert dead._value.get() == 1
 
         probe.fail = False
-        assert await replay_dead_letters(amqp_url, SERVICE) == [str(event.id)]
+        assert (await replay_dead_letters(amqp_url, SERVICE)).replayed == [str(event.id)]
         await eventually(
             lambda: service.db.counts.find_one({"_id": "signals"}),
             lambda c: c is not None and c["n"] == 1,
@@ -157,8 +162,57 @@ async def test_a_failing_handler_is_retried_then_dead_lettered_and_replayed_once
         assert await queue_depth(amqp_connection, f"{SERVICE}.dlq") == 0
 
 
+async def test_a_permanent_failure_is_dead_lettered_at_once_saying_why(
+    definition, amqp_connection, amqp_url, probe
+):
+    probe.error = PermanentFailure("case c-1 is unknown here")
+    event = new_event(signal_received())
+    async with running_service(definition) as service:
+        await publish(amqp_connection, event)
+        await eventually(
+            lambda: queue_depth(amqp_connection, f"{SERVICE}.dlq"),
+            lambda n: n == 1,
+            what="the message in the dead-letter queue",
+        )
+        (letter,) = await list_dead_letters(amqp_url, SERVICE)
+        assert (letter.message_id, letter.reason, letter.deliveries) == (
+            str(event.id),
+            "permanent-failure",
+            1,
+        )
+        assert letter.error == "PermanentFailure: case c-1 is unknown here"
+        assert probe.calls == 1, "not retried"
+        dead = service.runtime.metrics.dead_lettered.labels(TYPE, "permanent-failure")
+        assert dead._value.get() == 1
+
+
+async def test_a_replay_takes_each_message_once_and_names_ids_it_did_not_find(
+    definition, amqp_connection, amqp_url, probe
+):
+    probe.error = PermanentFailure("still broken")
+    first, second = new_event(signal_received()), new_event(signal_received())
+    async with running_service(definition):
+        await publish(amqp_connection, first, second)
+        await eventually(
+            lambda: queue_depth(amqp_connection, f"{SERVICE}.dlq"),
+            lambda n: n == 2,
+            what="both in the dead-letter queue",
+        )
+        replay = await replay_dead_letters(amqp_url, SERVICE, [str(first.id), "no-such-id"])
+        assert (replay.replayed, replay.not_found) == ([str(first.id)], ["no-such-id"])
+        await eventually(lambda: asyncio.sleep(0, probe.calls), lambda n: n == 3, what="replayed")
+        await eventually(
+            lambda: queue_depth(amqp_connection, f"{SERVICE}.dlq"),
+            lambda n: n == 2,
+            what="the one still broken back in the dead-letter queue",
+        )
+        # Fails again at once while the replay of all runs: each one goes round only once.
+        replay = await replay_dead_letters(amqp_url, SERVICE)
+        assert sorted(replay.replayed) == sorted([str(first.id), str(second.id)])
+
+
 async def test_a_message_that_cannot_be_parsed_is_dead_lettered_at_once(
-    definition, amqp_connection, probe
+    definition, amqp_connection, amqp_url, probe
 ):
     async with running_service(definition) as service:
         await publish_raw(amqp_connection, b"{not json", message_id=str(uuid.uuid4()))
@@ -171,6 +225,9 @@ async def test_a_message_that_cannot_be_parsed_is_dead_lettered_at_once(
         )
         assert probe.calls == 0
         assert service.runtime.metrics.handler_retries.labels(TYPE)._value.get() == 0
+        letters = await list_dead_letters(amqp_url, SERVICE)
+        assert {(x.reason, x.deliveries) for x in letters} == {("rejected", 1)}
+        assert all("cannot be parsed" in x.error for x in letters)
 
 
 async def test_a_message_of_a_type_without_handler_is_dead_lettered(definition, amqp_connection):

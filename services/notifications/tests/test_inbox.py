@@ -108,3 +108,16 @@ async def _duplicates(service) -> float:
     metrics = (await service.client.get("/metrics")).text
     prefix = "buurtsignaal_events_duplicate_ignored_total"
     return sum(float(line.split()[-1]) for line in metrics.splitlines() if line.startswith(prefix))
+
+
+async def test_an_offset_beyond_any_list_is_refused_naming_the_field(notifications):
+    # Found by fuzzing: an offset past 64 bits reached the database and was a 500.
+    admin = token_for("admin-1", "admin")
+    for path, headers in (("/api/v1/inbox", WEST), ("/api/v1/deliveries", admin)):
+        answer = await notifications.client.get(path, params={"offset": 10**20}, headers=headers)
+        assert answer.status_code == 422, (path, answer.text)
+        assert answer.json()["errors"][0]["field"] == "query.offset"
+        last_page = await notifications.client.get(
+            path, params={"offset": 1_000_000}, headers=headers
+        )
+        assert last_page.status_code == 200 and last_page.json()["items"] == []

@@ -3,14 +3,16 @@
 buurtsignaal token --sub w-1 --role worker --team wot-west   mint a development token
 buurtsignaal demo [--once] [--signals N]                      run the system with the scenario
 buurtsignaal asyncapi [--check]                               write contracts/asyncapi.yaml
-buurtsignaal dlq list --service cases                         show a service's dead letters
-buurtsignaal dlq replay --service cases [--id ID ...]         send them back once fixed
+buurtsignaal dlq list --service cases [--json]                show a service's dead letters
+buurtsignaal dlq replay --service cases (--all | --id ID ...) send them back once fixed
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import json
 import os
 import sys
 from pathlib import Path
@@ -45,12 +47,21 @@ def main(argv: list[str] | None = None) -> int:
     asyncapi.add_argument("--out", type=Path, default=CONTRACTS_DIR / "asyncapi.yaml")
     asyncapi.add_argument("--readme", type=Path, default=CONTRACTS_DIR.parent / "README.md")
 
-    dlq = commands.add_parser("dlq", help="dead-letter queue operations")
+    dlq = commands.add_parser(
+        "dlq",
+        help="dead-letter queue operations",
+        description="list: what is in <service>.dlq, why and after how many deliveries, "
+        "taking nothing. replay: send dead letters back to that service's own queue "
+        "(never to the exchange), all of them or those with the given message ids.",
+    )
     dlq.add_argument("action", choices=["list", "replay"])
     dlq.add_argument(
         "--service", required=True, choices=["signals", "cases", "notifications", "reporting"]
     )
-    dlq.add_argument("--id", action="append", dest="ids", help="replay only these message ids")
+    which = dlq.add_mutually_exclusive_group()
+    which.add_argument("--id", action="append", dest="ids", help="replay this message id")
+    which.add_argument("--all", action="store_true", help="replay every dead letter")
+    dlq.add_argument("--json", action="store_true", help="list as JSON lines")
     dlq.add_argument(
         "--amqp-url", default=os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
     )
@@ -103,18 +114,30 @@ def _dlq(args: argparse.Namespace) -> int:
 
     if args.action == "list":
         letters = asyncio.run(list_dead_letters(args.amqp_url, args.service))
+        if args.json:
+            for letter in letters:
+                print(json.dumps(dataclasses.asdict(letter)))
+            return 0
         print(f"{len(letters)} dead letter(s) in {args.service}.dlq")
         for letter in letters:
+            deliveries = "more than the limit" if letter.deliveries is None else letter.deliveries
             print(
-                f"  {letter.message_id}  {letter.event_type}  reason={letter.reason}  "
-                f"deliveries={letter.deliveries}  since={letter.first_death}"
+                f"  {letter.message_id}  {letter.event_type}\n"
+                f"      {letter.reason} after {deliveries} deliveries, "
+                f"at {letter.dead_lettered_at}; correlation id {letter.correlation_id}\n"
+                f"      why: {letter.error}"
             )
         return 0
-    replayed = asyncio.run(replay_dead_letters(args.amqp_url, args.service, args.ids))
-    print(f"replayed {len(replayed)} message(s) to the '{args.service}' queue")
-    for message_id in replayed:
+    if not (args.all or args.ids):
+        print("say what to replay: --all, or --id MESSAGE_ID (repeatable)", file=sys.stderr)
+        return 2
+    replay = asyncio.run(replay_dead_letters(args.amqp_url, args.service, args.ids))
+    print(f"replayed {len(replay.replayed)} message(s) to the '{args.service}' queue")
+    for message_id in replay.replayed:
         print(f"  {message_id}")
-    return 0
+    for message_id in replay.not_found:
+        print(f"not in {args.service}.dlq: {message_id}", file=sys.stderr)
+    return 1 if replay.not_found else 0
 
 
 if __name__ == "__main__":

@@ -15,9 +15,11 @@ parameter is injected by its type from the service's dependencies.
 :class:`EventConsumer` binds all handlers to the service's one queue: each
 handler is a FastStream handler with a filter on the event type, wrapped in
 the inbox and a transaction. A handler that fails is retried with backoff
-(nack and requeue; the quorum queue counts deliveries) until the delivery
-limit sends it to the dead-letter queue; a message that cannot be parsed is
-rejected, so it goes there at once.
+(nack and requeue; the quorum queue counts deliveries); on the last allowed
+delivery, or at once for a :class:`PermanentFailure`, the consumer sends the
+message to the dead-letter queue itself, saying why and how often
+(:mod:`servicekit.deadletters`). A message that cannot be parsed, or that no
+handler takes, is rejected: the broker dead-letters it at once.
 """
 
 # No "from __future__ import annotations" here: FastStream reads the handler
@@ -46,10 +48,11 @@ from faststream.rabbit.schemas import QueueType
 
 from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, CloudEvent, EventData
 from servicekit import logs
+from servicekit.deadletters import dead_letter_headers
 from servicekit.inbox import Inbox
 from servicekit.metrics import ServiceMetrics
 from servicekit.mongo import UnitOfWork
-from servicekit.topology import EVENTS_EXCHANGE, ServiceQueue
+from servicekit.topology import DEAD_LETTER_EXCHANGE, EVENTS_EXCHANGE, ServiceQueue
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +60,18 @@ Handler = Callable[..., Awaitable[None]]
 
 
 class PermanentFailure(Exception):
-    """Raised by a handler for a message that can never succeed: dead-letter it now."""
+    """Raised by a handler for a message that can never succeed: dead-letter it now.
+
+    Its text is shown to operators with the dead letter: codes and ids only."""
+
+
+class NotHandledYet(Exception):
+    """Raised by a handler for a sound message that this service cannot handle yet, e.g.
+    one naming a district its configuration does not have yet: retried with backoff like
+    any failure (a deployment may bring what is missing), then dead-lettered for an
+    operator to replay once it is fixed.
+
+    Its text is shown to operators with the dead letter: codes and ids only."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +145,7 @@ class EventConsumer:
         self._prefetch = prefetch
         self._delivery_limit = delivery_limit
         self._backoff = backoff
+        self._broker: RabbitBroker | None = None
         types = [r.model.event_type() for r in self.registrations]
         duplicates = {t for t in types if types.count(t) > 1}
         if duplicates:
@@ -145,6 +160,7 @@ class EventConsumer:
         """Register one FastStream subscriber on the queue, a handler per event type."""
         if not self.registrations:
             return
+        self._broker = broker
         subscriber = broker.subscriber(
             RabbitQueue(self.service, queue_type=QueueType.QUORUM, declare=False),
             channel=Channel(prefetch_count=self._prefetch),
@@ -192,6 +208,8 @@ class EventConsumer:
             await registration.handler(event, uow, **injected)
 
         context = {"event_id": str(event.id), "event_type": event.type}
+        # Earlier deliveries of this message (the quorum queue counts them).
+        earlier = int((message.raw_message.headers or {}).get("x-delivery-count") or 0)
         try:
             applied = await self._inbox.process(event, handle)
         except PermanentFailure as failure:
@@ -199,22 +217,72 @@ class EventConsumer:
                 "event can never be handled; dead-lettered",
                 extra={**context, "reason": str(failure)},
             )
+            text = _operator_text(failure)
+            if await self._dead_letter(message, "permanent-failure", text, earlier + 1):
+                return  # acknowledged: the copy in the dead-letter queue says why
             raise RejectMessage(requeue=False) from failure
         except Exception as error:
-            deliveries = int((message.raw_message.headers or {}).get("x-delivery-count") or 0)
             self._metrics.handler_retries.labels(event.type).inc()
-            last = deliveries >= self._delivery_limit
+            last = earlier >= self._delivery_limit
             log.log(
                 logging.ERROR if last else logging.WARNING,
                 "handler failed; dead-lettered" if last else "handler failed; will be retried",
-                extra={**context, "error": type(error).__name__, "deliveries": deliveries},
+                extra={
+                    **context,
+                    "error": _operator_text(error),
+                    "deliveries": earlier + 1,
+                    **({} if last else {"retry_in": retry_delay(earlier, *self._backoff)}),
+                },
                 exc_info=last,
             )
-            await asyncio.sleep(retry_delay(deliveries, *self._backoff))
+            if last and await self._dead_letter(
+                message, "delivery-limit", _operator_text(error), earlier + 1
+            ):
+                return
+            if not last:
+                await asyncio.sleep(retry_delay(earlier, *self._backoff))
+            # requeued; past the delivery limit the broker dead-letters it
             raise NackMessage(requeue=True) from error
         if not applied:
             self._metrics.duplicates_ignored.labels(event.type).inc()
             log.info("duplicate event ignored", extra=context)
+
+    async def _dead_letter(self, message: Any, reason: str, error: str, deliveries: int) -> bool:
+        """Put a copy in the dead-letter queue saying why and how often (confirmed by the
+        broker); False when that fails, and the broker's dead-lettering takes over."""
+        raw = message.raw_message
+        headers = {k: v for k, v in (raw.headers or {}).items() if not k.startswith("x-")}
+        assert self._broker is not None
+        try:
+            await self._broker.publish(
+                raw.body,
+                exchange=dead_letter_exchange(),
+                routing_key=self.service,
+                headers={**headers, **dead_letter_headers(reason, error, deliveries)},
+                persist=True,
+                mandatory=True,
+                message_id=raw.message_id,
+                correlation_id=raw.correlation_id,
+                content_type=raw.content_type,
+                message_type=raw.type,
+                timestamp=raw.timestamp,
+            )
+        except Exception as failure:
+            log.warning(
+                "could not dead-letter with the reason; the broker dead-letters it",
+                extra={"event_id": raw.message_id, "error": type(failure).__name__},
+            )
+            return False
+        self._metrics.dead_lettered.labels(str(raw.type), reason).inc()
+        return True
+
+
+def _operator_text(error: BaseException) -> str:
+    """What an operator may see of a failure: the text of the failures written for them,
+    only the type of any other (its text might quote data)."""
+    if isinstance(error, PermanentFailure | NotHandledYet):
+        return f"{type(error).__name__}: {error}"
+    return type(error).__name__
 
 
 def _has_type(event_type: str) -> Callable[[Any], bool]:
@@ -242,6 +310,12 @@ def decode_json_body(message: Any) -> Any:
 def events_exchange() -> RabbitExchange:
     # declare=False: the exchange is declared by the topology; passive here.
     return RabbitExchange(EVENTS_EXCHANGE, type=ExchangeType.TOPIC, durable=True, declare=False)
+
+
+def dead_letter_exchange() -> RabbitExchange:
+    return RabbitExchange(
+        DEAD_LETTER_EXCHANGE, type=ExchangeType.DIRECT, durable=True, declare=False
+    )
 
 
 def outbox_publisher(

@@ -40,6 +40,13 @@ class ServiceMetrics:
             ["event_type"],
             registry=r,
         )
+        self.dead_lettered = Counter(
+            "buurtsignaal_events_dead_lettered",
+            "Messages this service sent to its dead-letter queue, by why "
+            "(delivery-limit: failed on every delivery; permanent-failure: can never succeed).",
+            ["event_type", "reason"],
+            registry=r,
+        )
         self.duplicates_ignored = Counter(
             "buurtsignaal_events_duplicate_ignored",
             "Redelivered events that the inbox recognised and ignored.",

@@ -60,7 +60,7 @@ from cases_service.store import (
 from servicekit.areas import AreaConfig
 from servicekit.auth import Principal, Role
 from servicekit.erasure import forget_mentions
-from servicekit.messaging import PermanentFailure
+from servicekit.messaging import NotHandledYet, PermanentFailure
 from servicekit.mongo import RetryTransaction, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -346,7 +346,10 @@ class CaseService:
                 await self._save(uow, existing, None)
             return existing
         if signal.district not in self.areas.district_codes:
-            raise PermanentFailure(f"district {signal.district} is not in the area configuration")
+            # The signals service knows a district this service does not (yet): its
+            # area configuration lags behind. Retried; replayed from the dead-letter
+            # queue once AREA_CONFIG_FILE has the district.
+            raise NotHandledYet(f"district {signal.district} is not in the area configuration")
         previous = await cases.last_closed(signal.person, programme)
         known = await MatchStore(uow).of_person(signal.person)
         case = Case.open_for(

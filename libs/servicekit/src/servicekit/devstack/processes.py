@@ -240,6 +240,8 @@ class Stack:
     mongodb_url: str | None = None
     ports: dict[str, int] = field(default_factory=lambda: {n: p for n, (_, p) in SERVICES.items()})
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Per service, over extra_env: e.g. {"cases": {"AREA_CONFIG_FILE": "..."}}.
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)
     database: DatabaseProcess | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
 
@@ -251,7 +253,7 @@ class Stack:
             log(f"MongoDB stand-in (SecantusDB) on {self.mongodb_url}")
         env = {"AMQP_URL": self.amqp_url, "MONGODB_URL": self.mongodb_url, **self.extra_env}
         for name in SERVICES:
-            service_env = {**env, **self._wiring(name)}
+            service_env = {**env, **self._wiring(name), **self.service_env.get(name, {})}
             service = ServiceProcess(
                 name, service_env, self.workdir / f"{name}.log", self.ports[name]
             )

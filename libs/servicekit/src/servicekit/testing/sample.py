@@ -33,6 +33,7 @@ class Probe:
     """What the test handler does and saw; the test steers it."""
 
     fail: bool = False
+    error: Exception | None = None  # raised by the handler, when set
     calls: int = 0
     release: asyncio.Event | None = None
     started: asyncio.Event = field(default_factory=asyncio.Event)
@@ -53,6 +54,8 @@ def kit_definition(
             await probe.release.wait()
         if probe.fail:
             raise RuntimeError("the handler is broken")
+        if probe.error is not None:
+            raise probe.error
         await uow.db.counts.update_one(
             {"_id": "signals"}, {"$inc": {"n": 1}}, upsert=True, session=uow.session
         )

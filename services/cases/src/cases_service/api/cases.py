@@ -27,6 +27,7 @@ from cases_service.api.schemas import (
 from cases_service.domain.case import Case
 from cases_service.service import CaseFilter
 from servicekit.http.idempotency import create_once
+from servicekit.http.paging import Limit, Offset
 from servicekit.mongo import UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
@@ -48,8 +49,8 @@ async def list_cases(
     overdue: Annotated[
         bool | None, Query(description="true: a deadline is past its due day; false: none is")
     ] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Offset = 0,
+    limit: Limit = 20,
 ) -> CasePage:
     """Newest first. A worker sees the cases of the teams in their token, an area
     manager those of the teams they manage, an admin all; a team filter outside

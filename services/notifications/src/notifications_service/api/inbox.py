@@ -11,7 +11,7 @@ from typing import Annotated
 
 import anyio
 import jwt
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -19,6 +19,7 @@ from notifications_service.channels.live import Listener, LiveFeed
 from notifications_service.settings import NotificationsSettings
 from notifications_service.store.notifications import Notification, NotificationStore
 from servicekit.app import provide
+from servicekit.http.paging import Limit, Offset
 from servicekit.http.problems import not_found
 from servicekit.http.security import CurrentPrincipal
 from servicekit.mongo import Transactions, UnitOfWork
@@ -81,8 +82,8 @@ async def inbox(
     principal: CurrentPrincipal,
     transactions: Tx,
     unread: bool = False,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Offset = 0,
+    limit: Limit = 20,
 ) -> Inbox:
     async def read(uow: UnitOfWork) -> tuple[list[Notification], int]:
         store = NotificationStore(uow)

@@ -33,6 +33,7 @@ from notifications_service.store.subscriptions import Subscription, Subscription
 from servicekit.app import provide
 from servicekit.auth import Principal, Role
 from servicekit.http.idempotency import create_once
+from servicekit.http.paging import Limit, Offset
 from servicekit.http.problems import conflict, invalid, not_found
 from servicekit.http.security import require_roles
 from servicekit.mongo import Transactions, UnitOfWork
@@ -374,8 +375,8 @@ async def list_deliveries(
     channel: NotificationChannel | None = None,
     subscription_id: uuid.UUID | None = None,
     cause_event_id: uuid.UUID | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Offset = 0,
+    limit: Limit = 20,
 ) -> DeliveryList:
     query: dict[str, Any] = {}
     if status is not None:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query
 from buurtsignaal_contracts.codes import Category, SourceType
 from servicekit.app import provide
 from servicekit.auth import Principal, Role
+from servicekit.http.paging import Limit
 from servicekit.http.problems import FieldError, Problem, not_found
 from servicekit.http.security import require_roles
 from servicekit.mongo import UnitOfWork
@@ -85,7 +86,7 @@ async def list_signals(
     source_type: SourceType | None = None,
     status: Annotated[str | None, Query(pattern="^(active|withdrawn|expired)$")] = None,
     person: Annotated[str | None, Query(pattern=PSEUDONYM)] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    limit: Limit = 20,
     cursor: str | None = None,
 ) -> SignalPage:
     after = _decode_cursor(cursor)
