@@ -263,12 +263,24 @@ async def test_an_erased_person_leaves_no_case_behind(api, amqp_connection):
     )
     assert recorded.status_code == 201
     assert await api.service.db.contacts.count_documents({"person": case["person"]}) == 1
+    await eventually(lambda: published_about(api, case), lambda n: n >= 2, what="published")
     erased = SubjectErased(erasure_id=uuid.uuid4(), person=case["person"], erased_at=NOW)
     await publish(amqp_connection, new_event(erased))
     await eventually(
         lambda: api.cases_of(case["person"], ADMIN), lambda cs: cs == [], what="erased"
     )
     assert await api.service.db.contacts.count_documents({"person": case["person"]}) == 0
+    for collection in ("screenings", "cases"):
+        assert await api.service.db[collection].count_documents({"person": case["person"]}) == 0
+    assert await api.service.db.person_matches.count_documents({"_id": case["person"]}) == 0
+    assert await published_about(api, case) == 0, "no event about the case is kept"
+
+
+async def published_about(api, case: dict) -> int:
+    """Published outbox records that name the person or the case."""
+    published = await api.service.db.outbox.find({"published_at": {"$ne": None}}).to_list()
+    needles = (case["person"].encode(), case["id"].encode())
+    return sum(any(n in r["body"] for n in needles) for r in published)
 
 
 def withdrawn(case: dict, signal_id: uuid.UUID, reason: WithdrawalReason):

@@ -13,13 +13,16 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from cryptography.exceptions import InvalidTag
 from pypdf import PdfReader
 
 from buurtsignaal_contracts import new_event
 from buurtsignaal_contracts.codes import LetterAddressee
 from notifications_service.app import definition
+from notifications_service.crypto import Vault
 from notifications_service.domain.letters import dutch_date
-from notifications_service.letters.desk import LetterDesk
+from notifications_service.letters.desk import LetterDesk, LetterGone
+from notifications_service.store.letters import Letter
 from servicekit.devstack.processes import free_port
 from servicekit.testing import eventually, token_for
 from servicekit.testing.event_factories import mayor_letter_requested, subject_erased
@@ -285,28 +288,50 @@ async def test_signals_unreachable_is_retried_on_the_schedule_then_failed(
         assert await service.db.audit_log.count_documents(fetched) == 0, "nothing was fetched"
 
 
-async def test_erasure_and_retention_destroy_the_letter_but_keep_its_record(
+async def test_erasure_removes_the_letters_and_shreds_every_copy_of_the_pdf(
     notifications, signals, amqp_connection
 ):
     pseudonym = await a_youth_known_to_signals(signals)
     erased = mayor_letter_requested(person=pseudonym, worker="w-west-1")
-    kept_too_long = mayor_letter_requested(person=await a_second_youth(signals), worker="w-west-1")
-    await publish(amqp_connection, new_event(erased), new_event(kept_too_long))
+    kept = mayor_letter_requested(person=await a_second_youth(signals), worker="w-west-1")
+    await publish(amqp_connection, new_event(erased), new_event(kept))
     await ready(notifications, erased.letter_id)
-    await ready(notifications, kept_too_long.letter_id)
+    await ready(notifications, kept.letter_id)
+    desk = notifications.runtime.get(LetterDesk)
+    backup = await notifications.db.letters.find_one({"_id": str(erased.letter_id)})
+
+    async def opened(copy: dict) -> bytes:
+        async def read(uow):
+            return await desk._open_pdf(uow, Letter.from_document(copy), copy["pdf"])
+
+        return await notifications.runtime.transactions.run(read)
+
+    assert (await opened(backup)).startswith(b"%PDF"), "the copy opens while the key exists"
 
     await publish(amqp_connection, new_event(subject_erased(person=pseudonym)))
-    body = await eventually(
-        lambda: _json(letter(notifications, erased.letter_id)),
-        lambda b: b["status"] == "erased",
+    await eventually(
+        lambda: notifications.db.letters.count_documents({"_id": str(erased.letter_id)}),
+        lambda n: n == 0,
         what="the erasure",
     )
-    assert body["case_id"] == str(erased.case_id), "the record without the person stays"
-    stored = await notifications.db.letters.find_one({"_id": str(erased.letter_id)})
-    assert stored["pdf"] is None and stored["person"] is None
-    gone = f"/api/v1/letters/{erased.letter_id}/pdf"
-    assert (await notifications.client.get(gone, headers=WORKER)).status_code == 410
+    assert (await letter(notifications, erased.letter_id)).status_code == 404
+    assert await notifications.db.person_keys.count_documents({"_id": pseudonym}) == 0
+    with pytest.raises(LetterGone):  # the copy taken before: its key is gone
+        await opened(backup)
+    with pytest.raises(InvalidTag):  # and the service's own key does not open it either
+        vault = notifications.runtime.get(Vault)
+        vault.open("letter-pdf", str(erased.letter_id), b"k1" + backup["pdf"][2:])
+    assert (await _json(letter(notifications, kept.letter_id)))["status"] == "ready"
+    inbox = (await notifications.client.get("/api/v1/inbox", headers=WORKER)).json()["items"]
+    assert [i["link"] for i in inbox] == [f"/letters/{kept.letter_id}"], "its notice went too"
 
+
+async def test_retention_destroys_an_undelivered_letter_but_keeps_its_record(
+    notifications, signals, amqp_connection
+):
+    kept_too_long = mayor_letter_requested(person=await a_second_youth(signals), worker="w-west-1")
+    await publish(amqp_connection, new_event(kept_too_long))
+    await ready(notifications, kept_too_long.letter_id)
     desk = notifications.runtime.get(LetterDesk)
     assert await desk.purge_expired(datetime.now(ZoneInfo("UTC")) + timedelta(days=27)) == 0
     assert await desk.purge_expired(datetime.now(ZoneInfo("UTC")) + timedelta(days=29)) == 1

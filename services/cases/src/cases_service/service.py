@@ -70,6 +70,7 @@ from cases_service.store import (
 from servicekit.areas import AreaConfig
 from servicekit.audit import Action, Activity, AuditLog, AuditUser
 from servicekit.auth import Principal, Role
+from servicekit.erasure import forget_mentions
 from servicekit.messaging import NotHandledYet, PermanentFailure
 from servicekit.mongo import RetryTransaction, UnitOfWork
 
@@ -452,10 +453,13 @@ class CaseService:
                 await _audit(uow, AuditUser.system(), Action.UPDATE, SIGNAL_LIFECYCLE, case)
 
     async def erase_person(self, uow: UnitOfWork, person: str) -> int:
-        """AVG art. 17: every case, contact, screening and match of the person goes."""
+        """AVG art. 17: every case, contact, screening and match of the person goes, and
+        the published events and stored responses that name them."""
+        case_ids = [str(case.id) for case in await CaseStore(uow).of_person(person)]
         await ContactStore(uow).delete_of_person(person)
         await ScreeningStore(uow).delete_of_person(person)
         await MatchStore(uow).forget(person)
+        await forget_mentions(uow, person, *case_ids)
         return await CaseStore(uow).delete_of_person(person)
 
     # --------------------------------------------------------------- deadlines

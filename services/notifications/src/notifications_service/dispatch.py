@@ -32,6 +32,11 @@ from servicekit.mongo import UnitOfWork
 SECRET_PURPOSE = "webhook-secret"
 
 
+def _case_of(data: EventData) -> str | None:
+    case_id = getattr(data, "case_id", None)
+    return str(case_id) if case_id is not None else None
+
+
 @dataclass(frozen=True)
 class Cause:
     """The event that makes somebody hear something."""
@@ -39,10 +44,12 @@ class Cause:
     event_id: uuid.UUID
     event_type: str
     correlation_id: str | None
+    person: str | None = None  # the pseudonym the event names, kept only to find it on erasure
 
     @classmethod
     def of(cls, event: CloudEvent[Any]) -> Cause:
-        return cls(event.id, event.type, event.correlationid)
+        person = getattr(event.data, "person", None)
+        return cls(event.id, event.type, event.correlationid, person)
 
 
 class Dispatcher:
@@ -76,6 +83,7 @@ class Dispatcher:
                         recipient.ref,
                         uow.clock.now(),
                         email=email,
+                        case_id=notice.case_id,
                     )
                     await DeliveryStore(uow).add(delivery)
 
@@ -100,6 +108,7 @@ class Dispatcher:
             cause_event_id=str(cause.event_id),
             created_at=now,
             contacts=[vars(c) for c in recipient.contacts],
+            person=cause.person,
         )
         await NotificationStore(uow).add(item)
         channel = NotificationChannel.IN_APP
@@ -132,6 +141,7 @@ class Dispatcher:
                     webhook=webhook,
                     delivery_id=delivery_id,
                     key_suffix=str(subscription.id),
+                    case_id=_case_of(data),
                 )
             )
             count += 1
@@ -172,6 +182,7 @@ class Dispatcher:
         webhook: Webhook | None = None,
         delivery_id: uuid.UUID | None = None,
         key_suffix: str | None = None,
+        case_id: str | None = None,
     ) -> Delivery:
         key = Delivery.key_of(str(cause.event_id), topic, channel, kind, ref)
         return Delivery(
@@ -188,6 +199,8 @@ class Dispatcher:
             next_attempt_at=now,
             email=email,
             webhook=webhook,
+            case_id=case_id,
+            person=cause.person,
         )
 
     # --- webhook secrets -----------------------------------------------------------------

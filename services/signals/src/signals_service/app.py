@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from servicekit.app import ServiceDefinition, ServiceRuntime
 from servicekit.areas import load_area_config
-from signals_service import api, handlers, store
+from signals_service import api, erasure, handlers, store
 from signals_service.domain.lifecycle import RetentionRules
 from signals_service.intake import SignalIntake
 from signals_service.keyring import Keyring
@@ -42,6 +42,7 @@ def dependencies(runtime: ServiceRuntime) -> Iterable[object]:
         SignalsMetrics(runtime.metrics.registry),
         SignalIntake(areas, keyring, persons, matcher, rules, runtime.clock),
         SignalLifecycle(persons, matcher, rules),
+        erasure.PersonErasure(persons, matcher),
     ]
 
 
@@ -53,8 +54,8 @@ def definition(settings: SignalsSettings | None = None) -> ServiceDefinition:
         description="Intake of signals, identity and pseudonyms, matching, retention.",
         settings=settings,
         api_routers=[api.router],
-        event_routers=[handlers.cases, handlers.access_trail],
-        indexes=store.INDEXES,
+        event_routers=[handlers.cases, handlers.access_trail, handlers.erasures],
+        indexes=[*store.INDEXES, *erasure.INDEXES],
         dependencies=dependencies,
         background_tasks=[retention_task(settings.retention_interval_seconds)],
     )

@@ -9,6 +9,9 @@ Who processed whose data: the other services' ``personal-data-processed``
 events are collected into the access trail (this service's own processing is in
 its own audit log), so a person can be told who looked at or changed their data
 (AVG art. 15), across services.
+
+The last step of an erasure: once our own subject-erased comes back, the outbox
+records naming the person can go.
 """
 
 from __future__ import annotations
@@ -22,13 +25,16 @@ from buurtsignaal_contracts.events import (
     CasesPersonalDataProcessed,
     NotificationsPersonalDataProcessed,
     PersonalDataProcessed,
+    SubjectErased,
 )
 from servicekit.messaging import EventRouter
 from servicekit.mongo import UnitOfWork
+from signals_service.erasure import finish_erasure
 from signals_service.store import AccessTrailStore, CaseAccessStore, PersonStore
 
 cases = EventRouter()
 access_trail = EventRouter()
+erasures = EventRouter()
 
 
 @cases.handles(CaseOpened)
@@ -83,3 +89,10 @@ async def collect_notifications_processing(
     event: CloudEvent[NotificationsPersonalDataProcessed], uow: UnitOfWork
 ) -> None:
     await _collect(event, uow)
+
+
+@erasures.handles(SubjectErased)
+async def forget_published_mentions(event: CloudEvent[SubjectErased], uow: UnitOfWork) -> None:
+    """Our own event came back, so it has been published: its outbox record, the last
+    copy of the pseudonym here (besides the processing log), can go."""
+    await finish_erasure(uow, event.data.person, str(event.id))

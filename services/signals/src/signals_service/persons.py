@@ -66,7 +66,11 @@ class PersonRegistry:
 
     def search_hashes(self, identity: PersonIdentity) -> list[str]:
         """The person's lookup hashes under every configured key version."""
-        return [h for key in identity.matching_keys() for h in self._keyring.lookup_hashes(key)]
+        return self.hashes_of(identity.matching_keys())
+
+    def hashes_of(self, plain_keys: list[str]) -> list[str]:
+        """The lookup hashes of these plain keys under every configured key version."""
+        return [h for key in plain_keys for h in self._keyring.lookup_hashes(key)]
 
     async def pseudonym_of_bsn(self, uow: UnitOfWork, bsn: str) -> str | None:
         """The pseudonym of the person on record with this BSN, if any."""

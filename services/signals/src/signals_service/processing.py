@@ -24,6 +24,7 @@ RETENTION = Activity("retention", (*_PERSON, *_SIGNAL))
 WRONGFUL_SIGNAL = Activity("wrongful-signal", (*_PERSON, *_SIGNAL))
 DECEASED = Activity("deceased", (*_PERSON, *_SIGNAL))
 MAYOR_LETTER = Activity("mayor-letter", _PERSON)
+ERASURE_REQUEST = Activity("erasure-request", (*_PERSON, *_SIGNAL, _C.MATCH))
 KEY_ROTATION = Activity("key-rotation", (_C.IDENTITY, _C.ADDRESS))
 ACCESS_REQUEST = Activity(
     "access-request", (_C.ACCESS_TRAIL,), confidentiality=Confidentiality.CONFIDENTIAL
@@ -45,6 +46,7 @@ BY_CODE = {
         WRONGFUL_SIGNAL,
         DECEASED,
         MAYOR_LETTER,
+        ERASURE_REQUEST,
         KEY_ROTATION,
         ACCESS_REQUEST,
     )

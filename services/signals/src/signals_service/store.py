@@ -595,6 +595,12 @@ class ArchiveStore:
             )
         return len(entries) - len(keep)
 
+    async def find_by_lookup(self, lookup_keys: list[str]) -> list[dict[str, Any]]:
+        cursor = self._archive.find(
+            {"lookup_keys": {"$in": lookup_keys}}, {"person": 1}, session=self._session
+        )
+        return await cursor.sort("_id", 1).to_list()
+
     async def delete_for(self, person_id: str, lookup_keys: list[str]) -> None:
         await self._archive.delete_many(
             {"$or": [{"_id": person_id}, {"lookup_keys": {"$in": lookup_keys}}]},

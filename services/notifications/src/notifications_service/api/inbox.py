@@ -18,8 +18,8 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from notifications_service.channels.live import Listener, LiveFeed
 from notifications_service.processing import CASE_NOTIFICATIONS
 from notifications_service.settings import NotificationsSettings
-from notifications_service.store.case_persons import CasePersonStore
 from notifications_service.store.notifications import Notification, NotificationStore
+from notifications_service.store.persons import CasePersons
 from servicekit.app import provide
 from servicekit.audit import Action, AuditLog, AuditUser
 from servicekit.auth import Principal
@@ -110,7 +110,7 @@ async def audit_case_items(
     uow: UnitOfWork, principal: Principal, items: list[Notification]
 ) -> None:
     """Items about a case are a look at that case's person: one audit record each."""
-    persons = await CasePersonStore(uow).persons_of({i.case_id for i in items if i.case_id})
+    persons = await CasePersons(uow).persons_of({i.case_id for i in items if i.case_id})
     await AuditLog(uow).record_many(
         AuditUser.of(principal),
         Action.READ,

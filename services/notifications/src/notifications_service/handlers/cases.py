@@ -22,8 +22,8 @@ from notifications_service.domain.letters import LetterStatus
 from notifications_service.processing import MAYOR_LETTER_STATUS
 from notifications_service.staff import Staff
 from notifications_service.store.assignments import AssignmentStore
-from notifications_service.store.case_persons import CasePersonStore
 from notifications_service.store.letters import Letter, LetterStore
+from notifications_service.store.persons import CasePersons
 from servicekit.audit import Action, AuditLog, AuditUser
 from servicekit.messaging import EventRouter
 from servicekit.mongo import UnitOfWork
@@ -36,7 +36,7 @@ async def tell_team_of_new_case(
     event: CloudEvent[CaseOpened], uow: UnitOfWork, dispatcher: Dispatcher, staff: Staff
 ) -> None:
     """A new case: the team's inbox and mailbox."""
-    await CasePersonStore(uow).learn(str(event.data.case_id), event.data.person)
+    await CasePersons(uow).learn(str(event.data.case_id), event.data.person, event.data.opened_at)
     people = await staff.people(uow)
     cause = Cause.of(event)
     await dispatcher.tell(uow, cause, routing.case_opened(event.data, people))

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+
 from buurtsignaal_contracts import CloudEvent
 from buurtsignaal_contracts.events import SignalMatched, SubjectErased
 from notifications_service.dispatch import Cause, Dispatcher
 from notifications_service.domain import routing
 from notifications_service.letters.desk import LetterDesk
 from notifications_service.staff import Staff
-from notifications_service.store.case_persons import CasePersonStore
+from notifications_service.store.assignments import AssignmentStore
+from notifications_service.store.deliveries import DeliveryStore
+from notifications_service.store.notifications import NotificationStore
+from notifications_service.store.persons import CasePersons
+from servicekit.erasure import forget_mentions
 from servicekit.messaging import EventRouter
 from servicekit.mongo import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 signals = EventRouter()
 
@@ -27,9 +35,19 @@ async def tell_everyone_involved_in_a_match(
 
 
 @signals.handles(SubjectErased)
-async def erase_letters_of_person(
-    event: CloudEvent[SubjectErased], uow: UnitOfWork, desk: LetterDesk
-) -> None:
-    """AVG art. 17: the person's letters lose their PDF and their pseudonym."""
-    await desk.erase_person(uow, event.data.person)
-    await CasePersonStore(uow).forget(event.data.person)
+async def erase_person(event: CloudEvent[SubjectErased], uow: UnitOfWork, desk: LetterDesk) -> None:
+    """AVG art. 17: the person's letters and the key of their PDFs, every inbox item and
+    delivery about them or their cases, what this service learned about their cases, and
+    the published events and stored responses that name them."""
+    person = event.data.person
+    letters = await desk.erase_person(uow, person)
+    case_ids = sorted({*(x.case_id for x in letters), *await CasePersons(uow).cases_of(person)})
+    items = await NotificationStore(uow).delete_about(person, case_ids)
+    deliveries = await DeliveryStore(uow).delete_about(person, case_ids)
+    await AssignmentStore(uow).forget(case_ids)
+    await CasePersons(uow).forget(person)
+    await forget_mentions(uow, person, *case_ids, *(str(x.id) for x in letters))
+    log.info(
+        "person erased",
+        extra={"erasure_id": str(event.data.erasure_id), "items": items, "deliveries": deliveries},
+    )

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from buurtsignaal_contracts.codes import LetterDeliveryMethod, LetterHandedTo
 from buurtsignaal_contracts.events import MayorLetterSent
-from notifications_service.crypto import Vault
+from notifications_service.crypto import Vault, is_sealed_for_person
 from notifications_service.dispatch import Cause, Dispatcher
 from notifications_service.domain import routing
 from notifications_service.domain.deliveries import RetrySchedule
@@ -50,6 +50,7 @@ from notifications_service.processing import (
 )
 from notifications_service.staff import Staff
 from notifications_service.store.letters import Delivery, Letter, LetterStore, RenderQueue
+from notifications_service.store.persons import PersonKeys
 from servicekit import logs
 from servicekit.audit import Action, AuditLog, AuditUser, processing_route
 from servicekit.auth import Principal, Role
@@ -171,14 +172,17 @@ class LetterDesk:
             return
         today = self._clock.now().astimezone(LOCAL_TIME).date()
         pdf = self._pdf.render(self.facts(letter, details, today))
-        sealed = self._vault.seal(PDF_PURPOSE, str(letter.id), pdf)
 
         async def store(uow: UnitOfWork) -> bool:
             letters = LetterStore(uow)
             current = await letters.get(letter.id)
             if not _still_claimed(current, lease_until):
                 return False  # erased or re-claimed meanwhile: keep nothing
-            assert current is not None
+            assert current is not None and current.person is not None
+            # Sealed with the person's own key: erasing them destroys it, and with it
+            # every copy of this PDF.
+            data_key = await PersonKeys(uow, self._vault).key_for(current.person)
+            sealed = self._vault.seal_for_person(data_key, PDF_PURPOSE, str(current.id), pdf)
             now = uow.clock.now()
             current.status = LetterStatus.READY
             current.rendered_at = now
@@ -301,7 +305,17 @@ class LetterDesk:
         await AuditLog(uow).record(
             AuditUser.of(principal), Action.READ, MAYOR_LETTER, letter.person, f"letter:{letter.id}"
         )
-        return self._vault.open(PDF_PURPOSE, str(letter.id), letter.pdf)
+        return await self._open_pdf(uow, letter, letter.pdf)
+
+    async def _open_pdf(self, uow: UnitOfWork, letter: Letter, sealed: bytes) -> bytes:
+        if not is_sealed_for_person(sealed):  # stored before letters had per-person keys
+            return self._vault.open(PDF_PURPOSE, str(letter.id), sealed)
+        data_key = (
+            await PersonKeys(uow, self._vault).key_of(letter.person) if letter.person else None
+        )
+        if data_key is None:
+            raise LetterGone(LetterStatus.ERASED)
+        return self._vault.open_for_person(data_key, PDF_PURPOSE, str(letter.id), sealed)
 
     async def record_delivery(
         self, uow: UnitOfWork, letter_id: uuid.UUID, principal: Principal, record: DeliveryRecord
@@ -381,14 +395,15 @@ class LetterDesk:
             log.info("undelivered letters destroyed after retention", extra={"count": purged})
         return purged
 
-    async def erase_person(self, uow: UnitOfWork, pseudonym: str) -> int:
-        """AVG art. 17: no PDF and no pseudonym of the person stay here."""
+    async def erase_person(self, uow: UnitOfWork, pseudonym: str) -> list[Letter]:
+        """AVG art. 17: the person's letters go, and the key of every copy of their PDFs.
+
+        The processing log keeps its entries (a legal record of who read what; they
+        name the pseudonym only, which nothing here links to anyone any more).
+        Returns the cases the letters were about."""
         letters = LetterStore(uow)
-        now = uow.clock.now()
         found = await letters.of_person(pseudonym)
         for letter in found:
-            # The processing log keeps its entries (a legal record of who read what);
-            # the letter itself keeps nothing of the person.
             await AuditLog(uow).record(
                 AuditUser(self._service_account),
                 Action.DELETE,
@@ -396,19 +411,11 @@ class LetterDesk:
                 pseudonym,
                 f"letter:{letter.id}",
             )
-            previous = letter.status
-            if letter.status in (LetterStatus.REQUESTED, LetterStatus.READY):
-                letter.status = LetterStatus.ERASED
-            if letter.pdf is not None:
-                letter.pdf_destroyed_at = now
-            letter.pdf = None
-            letter.person = None
-            letter.next_attempt_at = None
-            letter.history.append({"at": now, "status": "erased", "by": None})
-            await letters.save(letter, expected_status=previous)
+            await letters.delete(letter.id)
+        await PersonKeys(uow, self._vault).destroy(pseudonym)
         if found:
             self._metrics.letters.labels("erased").inc(len(found))
-        return len(found)
+        return found
 
     async def aclose(self) -> None:
         await self._client.aclose()

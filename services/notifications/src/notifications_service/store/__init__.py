@@ -5,16 +5,11 @@ deliveries             e-mails and webhooks to send, with every attempt (store/d
 webhook_subscriptions  partner subscriptions (store/subscriptions.py)
 letters                mayor's letters (store/letters.py); audit_log is the kit's
 case_assignments       who works on a case, learned from events (store/assignments.py)
-case_persons           whose case it is (pseudonym), for audit records of inbox reads
+person_keys,           per person: the data key of their letters, and which cases are
+case_persons           about them, for erasure (store/persons.py)
 """
 
-from notifications_service.store import (
-    assignments,
-    case_persons,
-    deliveries,
-    letters,
-    notifications,
-)
+from notifications_service.store import assignments, deliveries, letters, notifications, persons
 from notifications_service.store import subscriptions as subscriptions
 
 INDEXES = [
@@ -22,15 +17,15 @@ INDEXES = [
     *deliveries.INDEXES,
     *subscriptions.INDEXES,
     *letters.INDEXES,
-    *case_persons.INDEXES,
+    *persons.INDEXES,
 ]
 
 __all__ = [
     "INDEXES",
     "assignments",
-    "case_persons",
     "deliveries",
     "letters",
     "notifications",
+    "persons",
     "subscriptions",
 ]

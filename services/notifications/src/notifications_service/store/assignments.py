@@ -30,3 +30,6 @@ class AssignmentStore:
     async def worker_of(self, case_id: str) -> str | None:
         doc = await self._items.find_one({"_id": case_id}, session=self._session)
         return doc["worker"] if doc else None
+
+    async def forget(self, case_ids: list[str]) -> None:
+        await self._items.delete_many({"_id": {"$in": case_ids}}, session=self._session)

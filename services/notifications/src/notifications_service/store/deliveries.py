@@ -74,6 +74,8 @@ class Delivery:
     tries: int = 0  # attempts since it was (re)queued: what the retry schedule counts
     sent_at: datetime | None = None
     claim: str | None = None
+    case_id: str | None = None  # what it is about, for erasure only (never sent)
+    person: str | None = None
 
     @staticmethod
     def key_of(
@@ -101,6 +103,8 @@ class Delivery:
             "tries": self.tries,
             "sent_at": self.sent_at,
             "claim": self.claim,
+            "case_id": self.case_id,
+            "person": self.person,
         }
 
     @classmethod
@@ -127,6 +131,8 @@ class Delivery:
             tries=doc.get("tries", 0),
             sent_at=doc.get("sent_at"),
             claim=doc.get("claim"),
+            case_id=doc.get("case_id"),
+            person=doc.get("person"),
         )
 
 
@@ -137,6 +143,13 @@ class DeliveryStore:
 
     async def add(self, delivery: Delivery) -> None:
         await self._items.insert_one(delivery.to_document(), session=self._session)
+
+    async def delete_about(self, person: str, case_ids: list[str]) -> int:
+        """Erasure: every delivery about the person or one of their cases, sent or not."""
+        result = await self._items.delete_many(
+            {"$or": [{"person": person}, {"case_id": {"$in": case_ids}}]}, session=self._session
+        )
+        return result.deleted_count
 
     async def get(self, delivery_id: uuid.UUID) -> Delivery | None:
         doc = await self._items.find_one({"_id": str(delivery_id)}, session=self._session)

@@ -153,6 +153,9 @@ class LetterStore:
         cursor = self._items.find(query, session=self._session).sort("requested_at", -1)
         return [Letter.from_document(d) for d in await cursor.to_list()]
 
+    async def delete(self, letter_id: uuid.UUID) -> None:
+        await self._items.delete_one({"_id": str(letter_id)}, session=self._session)
+
     async def of_person(self, pseudonym: str) -> list[Letter]:
         cursor = self._items.find({"person": pseudonym}, session=self._session).sort("_id", 1)
         return [Letter.from_document(d) for d in await cursor.to_list()]

@@ -40,6 +40,7 @@ class Notification:
     created_at: datetime
     contacts: list[dict[str, str | None]] = field(default_factory=list)
     read_by: list[str] = field(default_factory=list)
+    person: str | None = None  # the pseudonym when the cause named one: for erasure only
 
     def to_document(self) -> dict[str, Any]:
         doc = {**vars(self), "_id": str(self.id), "recipient_kind": self.recipient_kind.value}
@@ -124,3 +125,10 @@ class NotificationStore:
             query, {"$addToSet": {"read_by": user}}, session=self._session
         )
         return result.modified_count
+
+    async def delete_about(self, person: str, case_ids: list[str]) -> int:
+        """Erasure: every item about the person or one of their cases."""
+        result = await self._items.delete_many(
+            {"$or": [{"person": person}, {"case_id": {"$in": case_ids}}]}, session=self._session
+        )
+        return result.deleted_count

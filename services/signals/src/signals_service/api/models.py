@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime
 from typing import Literal
@@ -18,6 +19,7 @@ from buurtsignaal_contracts.codes import (
 )
 from signals_service.domain.bsn import is_valid_bsn
 from signals_service.domain.identity import Guardian, PersonIdentity
+from signals_service.erasure import ErasureGround
 from signals_service.intake import Submission
 from signals_service.store import Signal
 
@@ -237,3 +239,58 @@ class LetterDetails(BaseModel):
     youth: NameOut
     guardians: list[NameOut]
     address: AddressOut
+
+
+class ErasureSubjectIn(BaseModel):
+    """Whom to erase: a BSN, or name + date of birth + postcode + house number."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    bsn: str | None = Field(None, description="9 digits passing the 11-test; decides when given")
+    given_name: str | None = Field(None, min_length=1, max_length=100)
+    family_name: str | None = Field(None, min_length=1, max_length=100)
+    date_of_birth: date | None = None
+    postcode: str | None = Field(None, pattern=r"^[1-9][0-9]{3} ?[A-Za-z]{2}$")
+    house_number: str | None = Field(None, max_length=12, pattern=r"^[0-9]+ ?[A-Za-z0-9-]{0,6}$")
+
+    @field_validator("bsn")
+    @classmethod
+    def _eleven_test(cls, value: str | None) -> str | None:
+        if value is not None and not is_valid_bsn(value):
+            raise ValueError("not a valid BSN: it must be 9 digits and pass the 11-test")
+        return value
+
+    def missing_fields(self) -> list[str]:
+        """Without a BSN every field of name + birth date + address is needed."""
+        if self.bsn:
+            return []
+        needed = ("given_name", "family_name", "date_of_birth", "postcode", "house_number")
+        return [name for name in needed if getattr(self, name) is None]
+
+
+class ErasureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    person: ErasureSubjectIn
+    ground: ErasureGround = Field(description="The legal ground (AVG art. 17(1)) as a code")
+    reference: str | None = Field(
+        None,
+        pattern=EXTERNAL_REF,
+        description="The request's own reference (a code, e.g. the registration number)",
+    )
+
+    @field_validator("reference")
+    @classmethod
+    def _not_a_bsn(cls, value: str | None) -> str | None:
+        # The register keeps the reference after the person is gone: it must not name them.
+        if value is not None and any(is_valid_bsn(d) for d in re.findall(r"(?=(\d{9}))", value)):
+            raise ValueError("a reference must not contain a BSN")
+        return value
+
+
+class ErasureOut(BaseModel):
+    erasure_id: uuid.UUID
+    erased_at: datetime
+    ground: ErasureGround
+    reference: str | None
+    signals_removed: int
