@@ -17,7 +17,9 @@ handler is a FastStream handler with a filter on the event type, wrapped in
 the inbox and a transaction. A handler that fails is retried with backoff
 (nack and requeue; the quorum queue counts deliveries) until the delivery
 limit sends it to the dead-letter queue; a message that cannot be parsed is
-rejected, so it goes there at once.
+rejected, so it goes there at once. While the database is unreachable a
+message is not a failure: the consumer holds it (:class:`OutageGate`) until
+the database answers again, so an outage spends no delivery attempts.
 """
 
 # No "from __future__ import annotations" here: FastStream reads the handler
@@ -25,8 +27,10 @@ rejected, so it goes there at once.
 
 import asyncio
 import inspect
+import itertools
 import json
 import logging
+import time
 import typing
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -43,12 +47,13 @@ from faststream.rabbit import (
 )
 from faststream.rabbit.annotations import RabbitMessage
 from faststream.rabbit.schemas import QueueType
+from pymongo.errors import ConnectionFailure
 
 from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, CloudEvent, EventData
 from servicekit import logs
 from servicekit.inbox import Inbox
 from servicekit.metrics import ServiceMetrics
-from servicekit.mongo import UnitOfWork
+from servicekit.mongo import DatabaseUnreachable, TransactionConflicted, UnitOfWork
 from servicekit.topology import EVENTS_EXCHANGE, ServiceQueue
 
 log = logging.getLogger(__name__)
@@ -110,6 +115,58 @@ def retry_delay(delivery_count: int, initial: float, maximum: float) -> float:
     return min(initial * 2**delivery_count, maximum)
 
 
+class OutageGate:
+    """Where consumers wait while the database cannot do their work, but will.
+
+    Two conditions pass by themselves: the database is unreachable (down,
+    restarting, failing over), or the event's own writes keep conflicting with
+    a transaction that a killed process left open (MongoDB aborts it after
+    ``transactionLifetimeLimitSeconds``, 60 s by default). Nacking would requeue
+    the message at once, spend a delivery each time and, over a long enough
+    outage, dead-letter an event that was never wrong. So a consumer holds its
+    message (unacknowledged: the broker keeps it safe if the process dies) and
+    tries again when the database answers. One waiter pings at a time; the
+    others queue behind it and find the answer fresh.
+    """
+
+    def __init__(
+        self,
+        ping: Callable[[], Awaitable[bool]],
+        metrics: ServiceMetrics,
+        *,
+        patience: float,
+        interval: float = 0.5,
+        longest_pause: float = 5.0,
+    ) -> None:
+        self.patience = patience
+        self.interval = interval
+        self._longest_pause = longest_pause
+        self._ping = ping
+        self._metrics = metrics
+        self._lock = asyncio.Lock()
+
+    async def hold(self, reason: str, deadline: float, round_: int) -> bool:
+        """Wait out ``reason`` (``unreachable`` or ``conflict``); False once ``deadline``
+        (monotonic) has passed, then the message fails like any other."""
+        self._metrics.held_for_database.inc()
+        try:
+            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                if round_ > 0 or reason == "conflict":  # do not spin
+                    await asyncio.sleep(min(self.interval * 2**round_, self._longest_pause))
+                if reason == "unreachable":
+                    await self._until_reachable()
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            self._metrics.held_for_database.dec()
+
+    async def _until_reachable(self) -> None:
+        async with self._lock:
+            while not await self._ping():  # noqa: ASYNC110 (polls the database)
+                await asyncio.sleep(self.interval)
+
+
 class EventConsumer:
     def __init__(
         self,
@@ -122,6 +179,7 @@ class EventConsumer:
         prefetch: int,
         delivery_limit: int,
         backoff: tuple[float, float],
+        outage: OutageGate | None = None,
     ) -> None:
         self.service = service
         self.registrations = [r for router in routers for r in router.registrations]
@@ -131,6 +189,7 @@ class EventConsumer:
         self._prefetch = prefetch
         self._delivery_limit = delivery_limit
         self._backoff = backoff
+        self._outage = outage
         types = [r.model.event_type() for r in self.registrations]
         duplicates = {t for t in types if types.count(t) > 1}
         if duplicates:
@@ -193,7 +252,7 @@ class EventConsumer:
 
         context = {"event_id": str(event.id), "event_type": event.type}
         try:
-            applied = await self._inbox.process(event, handle)
+            applied = await self._process_through_outages(event, handle, context)
         except PermanentFailure as failure:
             log.error(
                 "event can never be handled; dead-lettered",
@@ -215,6 +274,33 @@ class EventConsumer:
         if not applied:
             self._metrics.duplicates_ignored.labels(event.type).inc()
             log.info("duplicate event ignored", extra=context)
+
+
+    async def _process_through_outages(
+        self,
+        event: CloudEvent[Any],
+        handle: Callable[[UnitOfWork], Awaitable[None]],
+        context: dict[str, str],
+    ) -> bool:
+        """The inbox's process, held and tried again while the database is unreachable or
+        the event's writes conflict (up to the gate's patience in all; then it fails like
+        any other error: retried with backoff, dead-lettered at the delivery limit)."""
+        deadline = None
+        for round_ in itertools.count():
+            try:
+                return await self._inbox.process(event, handle)
+            except (DatabaseUnreachable, ConnectionFailure, TransactionConflicted) as error:
+                if self._outage is None or self._outage.patience <= 0:
+                    raise
+                reason = "conflict" if isinstance(error, TransactionConflicted) else "unreachable"
+                if deadline is None:
+                    deadline = time.monotonic() + self._outage.patience
+                    log.warning("database %s; holding the event", reason, extra=context)
+                if not await self._outage.hold(reason, deadline, round_):
+                    self._metrics.database_holds.labels(reason, "patience-exhausted").inc()
+                    raise
+                self._metrics.database_holds.labels(reason, "tried-again").inc()
+        raise AssertionError("unreachable")  # itertools.count() never ends
 
 
 def _has_type(event_type: str) -> Callable[[Any], bool]:

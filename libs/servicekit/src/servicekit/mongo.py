@@ -37,7 +37,17 @@ MAX_TRANSACTION_ATTEMPTS = 6
 
 
 class DatabaseUnavailable(Exception):
-    """The database cannot be reached; the caller should answer 503 or retry later."""
+    """The database cannot do the work now; the caller should answer 503 or retry later."""
+
+
+class DatabaseUnreachable(DatabaseUnavailable):
+    """The database did not answer at all (down, restarting, network away): an outage,
+    not a conflict. Consumers hold their message until it answers again."""
+
+
+class TransactionConflicted(DatabaseUnavailable):
+    """The transaction kept conflicting: with a busy neighbour, or with one a killed
+    process left open until the database aborts it (60 s in MongoDB)."""
 
 
 class RetryTransaction(Exception):
@@ -153,12 +163,12 @@ class Transactions:
                     raise
                 self._on_retry(str((error.details or {}).get("codeName") or "transient"))
             except (ServerSelectionTimeoutError, ConnectionFailure) as error:
-                raise DatabaseUnavailable(type(error).__name__) from error
+                raise DatabaseUnreachable(type(error).__name__) from error
             else:
                 self._after_commit()
                 return result
             await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)
-        raise DatabaseUnavailable(f"transaction conflicted {MAX_TRANSACTION_ATTEMPTS} times")
+        raise TransactionConflicted(f"transaction conflicted {MAX_TRANSACTION_ATTEMPTS} times")
 
     async def _attempt(
         self, work: Callable[[UnitOfWork], Awaitable[T]], causation_id: str | None

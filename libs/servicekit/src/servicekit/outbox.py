@@ -99,15 +99,22 @@ class OutboxRelay:
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
-    async def stop(self, timeout: float) -> None:
-        """Publish what is pending (within ``timeout``), then stop."""
+    async def stop(self, timeout: float) -> bool:
+        """Publish what is pending (within ``timeout``), then stop; False if some is left
+        (it is published after the next start: nothing committed is lost)."""
         if self._task is None:
-            return
+            return True
+        deadline = time.monotonic() + timeout
         self._task.cancel()
-        await asyncio.wait([self._task], timeout=5)  # a cancelled publish may take a moment
+        # A cancelled publish may take a moment.
+        await asyncio.wait([self._task], timeout=min(5, timeout))
         self._task = None
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.drain(), timeout)
+        try:
+            await asyncio.wait_for(self.drain(), max(0.1, deadline - time.monotonic()))
+        except Exception as error:  # broker or database away, or out of time
+            log.warning("outbox not drained at stop", extra={"error": type(error).__name__})
+            return False
+        return True
 
     async def drain(self) -> int:
         """Publish every pending record; returns how many were published."""
