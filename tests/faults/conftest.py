@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import json
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ RATE = 6.0  # signals per second: steady, well below what the stand-in takes her
 GRACEFUL_TIMEOUT = 10.0
 SETTINGS = {
     "LOG_LEVEL": "INFO",
-    "MONGODB_TIMEOUT_MS": "1000",  # a request waits at most this long for the database
+    "MONGODB_TIMEOUT_MS": "750",  # a request waits about this long for the database
     "GRACEFUL_TIMEOUT": str(GRACEFUL_TIMEOUT),
     "OUTBOX_POLL_INTERVAL": "0.5",
     "DEAD_LETTER_PROBE_INTERVAL": "1",
@@ -45,7 +46,8 @@ SETTINGS = {
 }
 CONSUMERS = ("signals", "cases", "notifications", "reporting")
 SETTLE_TIMEOUT = 240.0
-FIGURES = Path(__file__).resolve().parents[2] / ".run" / "faults" / "figures.json"
+RUN_DIR = Path(__file__).resolve().parents[2] / ".run" / "faults"  # logs, figures (ignored)
+FIGURES = RUN_DIR / "figures.json"
 
 
 @dataclass
@@ -73,10 +75,11 @@ class FaultStack:
 
 
 @pytest.fixture(scope="session")
-def fault_stack(
-    amqp_base_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[FaultStack]:
-    workdir = tmp_path_factory.mktemp("faults")
+def fault_stack(amqp_base_url: str) -> Iterator[FaultStack]:
+    """The stack's logs and data stay in .run/faults/stack/ until the next run."""
+    workdir = RUN_DIR / "stack"
+    shutil.rmtree(workdir, ignore_errors=True)
+    FIGURES.unlink(missing_ok=True)
     database = DatabaseProcess(workdir / "db", workdir / "secantusdb.log")
     with isolated_vhost(amqp_base_url) as amqp_url:
         database.start()

@@ -89,6 +89,7 @@ class OutboxRelay:
         self._on_backlog = on_backlog
         self._batch_size = batch_size
         self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._drain_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
@@ -101,13 +102,20 @@ class OutboxRelay:
 
     async def stop(self, timeout: float) -> bool:
         """Publish what is pending (within ``timeout``), then stop; False if some is left
-        (it is published after the next start: nothing committed is lost)."""
+        (it is published after the next start: nothing committed is lost).
+
+        The relay is asked to stop, not cancelled: a publish cancelled after the broker
+        took it but before its confirm came would be published again at the next start.
+        """
         if self._task is None:
             return True
         deadline = time.monotonic() + timeout
-        self._task.cancel()
-        # A cancelled publish may take a moment.
-        await asyncio.wait([self._task], timeout=min(5, timeout))
+        self._stopping.set()
+        self._wake.set()
+        done, _ = await asyncio.wait([self._task], timeout=timeout)
+        if not done:
+            self._task.cancel()
+            await asyncio.wait([self._task], timeout=1)
         self._task = None
         try:
             await asyncio.wait_for(self.drain(), max(0.1, deadline - time.monotonic()))
@@ -146,7 +154,7 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         failures = 0
-        while True:
+        while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll_interval)
             self._wake.clear()
@@ -162,4 +170,7 @@ class OutboxRelay:
                     "outbox relay could not publish; will retry",
                     extra={"error": type(error).__name__, "consecutive_failures": failures},
                 )
-                await asyncio.sleep(min(0.2 * 2**failures, 10.0))
+                with contextlib.suppress(TimeoutError):  # a stop ends the pause
+                    await asyncio.wait_for(
+                        self._stopping.wait(), min(0.2 * 2**failures, 10.0)
+                    )
