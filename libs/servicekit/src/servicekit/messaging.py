@@ -17,9 +17,10 @@ handler is a FastStream handler with a filter on the event type, wrapped in
 the inbox and a transaction. A handler that fails is retried with backoff
 (nack and requeue; the quorum queue counts deliveries) until the delivery
 limit sends it to the dead-letter queue; a message that cannot be parsed is
-rejected, so it goes there at once. While the database is unreachable a
-message is not a failure: the consumer holds it (:class:`OutageGate`) until
-the database answers again, so an outage spends no delivery attempts.
+rejected, so it goes there at once. While the database is unreachable, or the
+message's writes conflict with a transaction a killed process left open, the
+message is not failing: the consumer holds it (:class:`OutageGate`) and tries
+again, so an outage spends no delivery attempts.
 """
 
 # No "from __future__ import annotations" here: FastStream reads the handler
@@ -274,7 +275,6 @@ class EventConsumer:
         if not applied:
             self._metrics.duplicates_ignored.labels(event.type).inc()
             log.info("duplicate event ignored", extra=context)
-
 
     async def _process_through_outages(
         self,

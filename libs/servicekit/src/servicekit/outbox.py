@@ -171,6 +171,4 @@ class OutboxRelay:
                     extra={"error": type(error).__name__, "consecutive_failures": failures},
                 )
                 with contextlib.suppress(TimeoutError):  # a stop ends the pause
-                    await asyncio.wait_for(
-                        self._stopping.wait(), min(0.2 * 2**failures, 10.0)
-                    )
+                    await asyncio.wait_for(self._stopping.wait(), min(0.2 * 2**failures, 10.0))
