@@ -46,6 +46,7 @@ async def test_a_database_outage_answers_503_quickly_holds_events_and_recovers(
 ):
     database = fault_stack.database
     before = {n: await _retries(fault_stack.url(n)) for n in SERVICES}
+    processes = {n: s.process.pid for n, s in fault_stack.stack.services.items()}
     async with fault_stack.load() as load, httpx.AsyncClient(timeout=10) as client:
         await load.accepted_more(12)
         await asyncio.to_thread(database.stop)
@@ -115,6 +116,9 @@ async def test_a_database_outage_answers_503_quickly_holds_events_and_recovers(
         },
     )
     assert [await _held(fault_stack.url(n)) for n in CONSUMERS] == [0, 0, 0], "none holds now"
+    running = {n: s.process.pid for n, s in fault_stack.stack.services.items()}
+    assert running == processes, "recovered without a restart"
+    assert all(s.process.poll() is None for s in fault_stack.stack.services.values())
     assert exhausted == dict.fromkeys(CONSUMERS, 0.0)
     assert retries == dict.fromkeys(SERVICES, 0.0), "no delivery was spent on the outage"
 
