@@ -4,6 +4,8 @@ With a delivery limit of 2 and millisecond backoff, nacking would dead-letter at
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from pymongo import AsyncMongoClient
 
@@ -110,3 +112,41 @@ def signal_received_type() -> str:
 
 async def _now(value):
     return value
+
+
+async def test_a_stop_lets_go_of_a_held_event_at_once_and_the_next_run_handles_it(
+    amqp_url, amqp_connection, tmp_path
+):
+    database = DatabaseProcess(tmp_path / "db", tmp_path / "db.log")
+    url = database.start()
+    probe = Probe()
+    definition = kit_definition(
+        amqp_url, url, "stop-holding", probe, mongodb_timeout_ms=500, database_outage_patience=60
+    )
+    try:
+        async with running_service(definition) as service:
+            database.stop()
+            await publish(amqp_connection, new_event(signal_received()))
+            await eventually(
+                lambda: _now(gauge(service, "buurtsignaal_consumer_held_for_database")),
+                lambda held: held == 1,
+                what="the consumer holding the event",
+            )
+            runtime = service.runtime
+            started = time.monotonic()
+        # running_service has stopped the service (graceful_timeout 10 s) here.
+        took = time.monotonic() - started
+        assert took < 5, f"the held event kept the stop waiting {took:.1f}s"
+        # Not a clean stop (exit code 1): with the database away the outbox could not be
+        # checked. The held event went back to the queue as it was.
+        assert runtime.stopped_cleanly is False
+        database.start()
+        async with running_service(definition, keep_queues=True) as again:
+            await eventually(
+                lambda: again.db.counts.find_one({"_id": "signals"}),
+                lambda counted: counted is not None and counted["n"] == 1,
+                what="the event handled by the next run",
+            )
+        assert await queue_depth(amqp_connection, dead_letter_queue(SERVICE)) == 0
+    finally:
+        database.stop()

@@ -251,6 +251,7 @@ async def stop(runtime: ServiceRuntime) -> bool:
         # A task cancelled in the middle of a broker call may take a moment.
         await asyncio.wait(runtime.tasks, timeout=min(5, left()))
     runtime.tasks.clear()
+    runtime.consumer.stop_holding()
     in_flight_done = await _stop_consuming(runtime, left)
     published = await runtime.relay.stop(timeout=left())
     await runtime.broker.stop()

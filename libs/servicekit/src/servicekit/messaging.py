@@ -145,11 +145,33 @@ class OutageGate:
         self._ping = ping
         self._metrics = metrics
         self._lock = asyncio.Lock()
+        self._closing = asyncio.Event()
+
+    def close(self) -> None:
+        """The service stops: let go of every held message now (the broker gets it back)."""
+        self._closing.set()
+
+    @property
+    def closing(self) -> bool:
+        return self._closing.is_set()
 
     async def hold(self, reason: str, deadline: float, round_: int) -> bool:
         """Wait out ``reason`` (``unreachable`` or ``conflict``); False once ``deadline``
-        (monotonic) has passed, then the message fails like any other."""
+        (monotonic) has passed, then the message fails like any other, or the gate closed."""
+        if self.closing:
+            return False
         self._metrics.held_for_database.inc()
+        waiting = asyncio.ensure_future(self._wait_out(reason, deadline, round_))
+        closing = asyncio.ensure_future(self._closing.wait())
+        try:
+            await asyncio.wait({waiting, closing}, return_when=asyncio.FIRST_COMPLETED)
+            return waiting.done() and waiting.result()
+        finally:
+            waiting.cancel()
+            closing.cancel()
+            self._metrics.held_for_database.dec()
+
+    async def _wait_out(self, reason: str, deadline: float, round_: int) -> bool:
         try:
             async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
                 if round_ > 0 or reason == "conflict":  # do not spin
@@ -159,8 +181,6 @@ class OutageGate:
             return True
         except TimeoutError:
             return False
-        finally:
-            self._metrics.held_for_database.dec()
 
     async def _until_reachable(self) -> None:
         async with self._lock:
@@ -195,6 +215,11 @@ class EventConsumer:
         duplicates = {t for t in types if types.count(t) > 1}
         if duplicates:
             raise TypeError(f"more than one handler for {sorted(duplicates)}")
+
+    def stop_holding(self) -> None:
+        """Give back the messages held for the database (the service stops)."""
+        if self._outage is not None:
+            self._outage.close()
 
     @property
     def queue(self) -> ServiceQueue:
@@ -254,6 +279,8 @@ class EventConsumer:
         context = {"event_id": str(event.id), "event_type": event.type}
         try:
             applied = await self._process_through_outages(event, handle, context)
+        except NackMessage:
+            raise  # handed back on stop while held; FastStream nacks it
         except PermanentFailure as failure:
             log.error(
                 "event can never be handled; dead-lettered",
@@ -295,8 +322,14 @@ class EventConsumer:
                 reason = "conflict" if isinstance(error, TransactionConflicted) else "unreachable"
                 if deadline is None:
                     deadline = time.monotonic() + self._outage.patience
-                    log.warning("database %s; holding the event", reason, extra=context)
+                    log.warning(
+                        "database %s; holding the event",
+                        reason,
+                        extra={**context, "error": type(error).__name__},
+                    )
                 if not await self._outage.hold(reason, deadline, round_):
+                    if self._outage.closing:  # back to the queue as it is: not a failure
+                        raise NackMessage(requeue=True) from error
                     self._metrics.database_holds.labels(reason, "patience-exhausted").inc()
                     raise
                 self._metrics.database_holds.labels(reason, "tried-again").inc()

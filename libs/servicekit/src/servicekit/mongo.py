@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_TRANSACTION_ATTEMPTS = 6
+CONNECT_TIMEOUT_MS = 10_000
 
 
 class DatabaseUnavailable(Exception):
@@ -83,7 +84,10 @@ class Mongo:
             tz_aware=True,
             uuidRepresentation="standard",
             serverSelectionTimeoutMS=timeout_ms,
-            connectTimeoutMS=timeout_ms,
+            # Not the request timeout: the driver's monitor uses it for its checks, and a
+            # busy database answering a check slowly must not count as gone (it clears
+            # the pool and fails everything). A stopped one refuses at once anyway.
+            connectTimeoutMS=max(timeout_ms, CONNECT_TIMEOUT_MS),
             appname=app_name,
         )
         self.db: AsyncDatabase[dict[str, Any]] = self.client[database]
