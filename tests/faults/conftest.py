@@ -57,21 +57,37 @@ class FaultStack:
     database: DatabaseProcess
     amqp_url: str
     bsns: Iterator[str] = field(default_factory=bsns_of_the_test_range)
-    accepted: list[Submission] = field(default_factory=list)
+    loads: list[SignalLoad] = field(default_factory=list)
 
     def url(self, service: str) -> str:
         return self.stack.url(service)
 
     def load(self, rate: float = RATE) -> SignalLoad:
-        return SignalLoad(self.url("signals"), REPORTER, rate=rate, bsns=self.bsns)
+        """A load whose accepted signals every later check includes (also when its test
+        fails half-way, so the next test does not mistake them for strays)."""
+        load = SignalLoad(self.url("signals"), REPORTER, rate=rate, bsns=self.bsns)
+        self.loads.append(load)
+        return load
 
-    def remember(self, load: SignalLoad) -> None:
-        """Keep what a test's load got accepted: every later test checks it too."""
+    @property
+    def accepted(self) -> list[Submission]:
+        return [s for load in self.loads for s in load.accepted]
+
+    def ensure_running(self) -> None:
+        """Start what an earlier, failed test left stopped."""
+        if self.database.process is None or self.database.process.poll() is not None:
+            self.database.start()
+        for service in self.stack.services.values():
+            if service.process is None or service.process.poll() is not None:
+                service.start()
+                service.wait_ready(90)
+
+    @staticmethod
+    def assert_all_accepted(load: SignalLoad) -> None:
         assert not load.not_accepted, (
             f"{len(load.not_accepted)} signals were never accepted: "
             f"{[s.final_status for s in load.not_accepted][:10]}"
         )
-        self.accepted.extend(load.accepted)
 
 
 @pytest.fixture(scope="session")
@@ -252,6 +268,12 @@ def assert_exactly_once(accepted: list[Submission], effects: Effects) -> None:
     per_district = dict(collections.Counter(s.district for s in accepted))
     assert effects.signals_per_district() == per_district
     assert effects.cases_opened_per_district() == per_district
+
+
+@pytest.fixture(autouse=True)
+def running_stack(fault_stack: FaultStack) -> FaultStack:
+    fault_stack.ensure_running()
+    return fault_stack
 
 
 @pytest.fixture(scope="session")

@@ -65,7 +65,7 @@ async def test_a_broker_restart_under_load_loses_and_duplicates_nothing(
             await asyncio.to_thread(service.wait_ready, 120)
         ready_at = time.monotonic()
         await load.accepted_more(24)
-    fault_stack.remember(load)
+    fault_stack.assert_all_accepted(load)
     settle = await witness.settled()
     await witness.assert_every_accepted_signal_had_exactly_one_effect()
     during = load.attempts_between(stopped_at, restarting_at)

@@ -69,7 +69,7 @@ async def test_a_database_outage_answers_503_quickly_holds_events_and_recovers(
         await asyncio.to_thread(database.start)  # same port, same data directory
         back_at = time.monotonic()
         await load.accepted_more(24)
-    fault_stack.remember(load)
+    fault_stack.assert_all_accepted(load)
     settle = await witness.settled()
 
     during = load.attempts_between(stopped_at, restarting_at)

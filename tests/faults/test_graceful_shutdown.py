@@ -37,7 +37,7 @@ async def test_sigterm_under_load_finishes_in_flight_work_in_time_and_loses_noth
                 "sigterm_to_exit_s": round(took, 2),
                 "stop_sequence_s": stopped["seconds"],
             }
-    fault_stack.remember(load)
+    fault_stack.assert_all_accepted(load)
     settle = await witness.settled()
     await witness.assert_every_accepted_signal_had_exactly_one_effect()
     # Every service was stopped gracefully and has run since, so none saw an event again:
