@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import pytest
+from fastapi import FastAPI
+from pymongo.errors import AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError
 
 from servicekit.devstack.processes import DatabaseProcess
+from servicekit.http.problems import install_problem_handlers
 from servicekit.testing import token_for
 from servicekit.testing.sample import Probe, kit_definition
 from servicekit.testing.service import running_service
@@ -98,3 +102,28 @@ async def test_a_database_outage_answers_503_quickly_and_the_service_recovers(am
             )
     finally:
         database.stop()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ServerSelectionTimeoutError("no server within 1000 ms"),
+        AutoReconnect("connection reset"),
+        NetworkTimeout("timed out"),
+    ],
+)
+async def test_a_pymongo_connection_error_outside_a_unit_of_work_is_503_not_500(error):
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.get("/read")
+    async def read() -> None:
+        raise error  # a raw find() while the database is away
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/read")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["type"] == "urn:buurtsignaal:problem:unavailable"

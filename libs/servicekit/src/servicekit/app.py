@@ -36,7 +36,13 @@ from servicekit.clock import Clock, SystemClock
 from servicekit.http import idempotency as idempotency_store
 from servicekit.http.problems import Problem, install_problem_handlers, problem_response
 from servicekit.inbox import Inbox
-from servicekit.messaging import Dependencies, EventConsumer, EventRouter, outbox_publisher
+from servicekit.messaging import (
+    Dependencies,
+    EventConsumer,
+    EventRouter,
+    OutageGate,
+    outbox_publisher,
+)
 from servicekit.metrics import ServiceMetrics
 from servicekit.mongo import IndexSpec, Mongo, Transactions
 from servicekit.outbox import OutboxRelay
@@ -84,6 +90,9 @@ class ServiceRuntime:
     dependencies: Dependencies
     amqp: AbstractRobustConnection | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # Set by the runner when SIGTERM arrives: the graceful budget counts from then.
+    stop_requested_at: float | None = None
+    stopped_cleanly: bool | None = None
 
     def get(self, cls: type[T]) -> T:
         return self.dependencies.get(cls)  # type: ignore[no-any-return]
@@ -149,6 +158,7 @@ def build_runtime(definition: ServiceDefinition, clock: Clock | None = None) -> 
         prefetch=settings.consumer_prefetch,
         delivery_limit=settings.delivery_limit,
         backoff=(settings.retry_backoff_initial, settings.retry_backoff_max),
+        outage=OutageGate(mongo.ping, metrics, patience=settings.database_outage_patience),
     )
     consumer.subscribe(broker)
     verifier = TokenVerifier(
@@ -233,22 +243,54 @@ async def start(runtime: ServiceRuntime) -> None:
     )
 
 
-async def stop(runtime: ServiceRuntime) -> None:
+async def stop(runtime: ServiceRuntime) -> bool:
+    """Stop within GRACEFUL_TIMEOUT of the stop request (SIGTERM): finish the messages in
+    flight, publish what is committed. True when all of it was done in time."""
+    started = runtime.stop_requested_at or time.monotonic()
+    deadline = started + runtime.settings.graceful_timeout
     log.info("service stopping")
+
+    def left() -> float:
+        return max(0.1, deadline - time.monotonic())
+
     for task in runtime.tasks:
         task.cancel()
     if runtime.tasks:
         # A task cancelled in the middle of a broker call may take a moment.
-        await asyncio.wait(runtime.tasks, timeout=5)
+        await asyncio.wait(runtime.tasks, timeout=min(5, left()))
     runtime.tasks.clear()
-    for subscriber in runtime.broker.subscribers:
-        await subscriber.stop()  # waits up to graceful_timeout for in-flight messages
-    await runtime.relay.stop(timeout=runtime.settings.graceful_timeout)
+    runtime.consumer.stop_holding()
+    in_flight_done = await _stop_consuming(runtime, left)
+    published = await runtime.relay.stop(timeout=left())
     await runtime.broker.stop()
     if runtime.amqp is not None:
         await runtime.amqp.close()
     await runtime.mongo.close()
-    log.info("service stopped")
+    runtime.stopped_cleanly = in_flight_done and published and time.monotonic() <= deadline
+    log.info(
+        "service stopped",
+        extra={
+            "clean": runtime.stopped_cleanly,
+            "seconds": round(time.monotonic() - started, 2),
+            "in_flight_finished": in_flight_done,
+            "outbox_published": published,
+        },
+    )
+    return runtime.stopped_cleanly
+
+
+async def _stop_consuming(runtime: ServiceRuntime, left: Callable[[], float]) -> bool:
+    """Take no new messages and let those in flight finish (acked) within the budget."""
+    finished = True
+    for subscriber in runtime.broker.subscribers:
+        try:
+            await asyncio.wait_for(subscriber.stop(), left())
+        except TimeoutError:
+            finished = False
+        lock = getattr(subscriber, "lock", None)
+        if getattr(lock, "qsize", 0):  # FastStream's count of messages still being handled
+            finished = False
+    return finished
 
 
 async def _wait_for_database(runtime: ServiceRuntime, attempts: int = 30) -> None:

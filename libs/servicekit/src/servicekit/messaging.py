@@ -19,7 +19,10 @@ the inbox and a transaction. A handler that fails is retried with backoff
 delivery, or at once for a :class:`PermanentFailure`, the consumer sends the
 message to the dead-letter queue itself, saying why and how often
 (:mod:`servicekit.deadletters`). A message that cannot be parsed, or that no
-handler takes, is rejected: the broker dead-letters it at once.
+handler takes, is rejected: the broker dead-letters it at once. While the
+database is unreachable, or the message's writes conflict with a transaction a
+killed process left open, the message is not failing: the consumer holds it
+(:class:`OutageGate`) and tries again, so an outage spends no delivery attempts.
 """
 
 # No "from __future__ import annotations" here: FastStream reads the handler
@@ -27,8 +30,10 @@ handler takes, is rejected: the broker dead-letters it at once.
 
 import asyncio
 import inspect
+import itertools
 import json
 import logging
+import time
 import typing
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -45,13 +50,14 @@ from faststream.rabbit import (
 )
 from faststream.rabbit.annotations import RabbitMessage
 from faststream.rabbit.schemas import QueueType
+from pymongo.errors import ConnectionFailure
 
 from buurtsignaal_contracts import CLOUDEVENTS_CONTENT_TYPE, CloudEvent, EventData
 from servicekit import audit, logs
 from servicekit.deadletters import dead_letter_headers
 from servicekit.inbox import Inbox
 from servicekit.metrics import ServiceMetrics
-from servicekit.mongo import UnitOfWork
+from servicekit.mongo import DatabaseUnreachable, TransactionConflicted, UnitOfWork
 from servicekit.topology import DEAD_LETTER_EXCHANGE, EVENTS_EXCHANGE, ServiceQueue
 
 log = logging.getLogger(__name__)
@@ -124,6 +130,78 @@ def retry_delay(delivery_count: int, initial: float, maximum: float) -> float:
     return min(initial * 2**delivery_count, maximum)
 
 
+class OutageGate:
+    """Where consumers wait while the database cannot do their work, but will.
+
+    Two conditions pass by themselves: the database is unreachable (down,
+    restarting, failing over), or the event's own writes keep conflicting with
+    a transaction that a killed process left open (MongoDB aborts it after
+    ``transactionLifetimeLimitSeconds``, 60 s by default). Nacking would requeue
+    the message at once, spend a delivery each time and, over a long enough
+    outage, dead-letter an event that was never wrong. So a consumer holds its
+    message (unacknowledged: the broker keeps it safe if the process dies) and
+    tries again when the database answers. One waiter pings at a time; the
+    others queue behind it and find the answer fresh.
+    """
+
+    def __init__(
+        self,
+        ping: Callable[[], Awaitable[bool]],
+        metrics: ServiceMetrics,
+        *,
+        patience: float,
+        interval: float = 0.5,
+        longest_pause: float = 5.0,
+    ) -> None:
+        self.patience = patience
+        self.interval = interval
+        self._longest_pause = longest_pause
+        self._ping = ping
+        self._metrics = metrics
+        self._lock = asyncio.Lock()
+        self._closing = asyncio.Event()
+
+    def close(self) -> None:
+        """The service stops: let go of every held message now (the broker gets it back)."""
+        self._closing.set()
+
+    @property
+    def closing(self) -> bool:
+        return self._closing.is_set()
+
+    async def hold(self, reason: str, deadline: float, round_: int) -> bool:
+        """Wait out ``reason`` (``unreachable`` or ``conflict``); False once ``deadline``
+        (monotonic) has passed, then the message fails like any other, or the gate closed."""
+        if self.closing:
+            return False
+        self._metrics.held_for_database.inc()
+        waiting = asyncio.ensure_future(self._wait_out(reason, deadline, round_))
+        closing = asyncio.ensure_future(self._closing.wait())
+        try:
+            await asyncio.wait({waiting, closing}, return_when=asyncio.FIRST_COMPLETED)
+            return waiting.done() and waiting.result()
+        finally:
+            waiting.cancel()
+            closing.cancel()
+            self._metrics.held_for_database.dec()
+
+    async def _wait_out(self, reason: str, deadline: float, round_: int) -> bool:
+        try:
+            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                if round_ > 0 or reason == "conflict":  # do not spin
+                    await asyncio.sleep(min(self.interval * 2**round_, self._longest_pause))
+                if reason == "unreachable":
+                    await self._until_reachable()
+            return True
+        except TimeoutError:
+            return False
+
+    async def _until_reachable(self) -> None:
+        async with self._lock:
+            while not await self._ping():  # noqa: ASYNC110 (polls the database)
+                await asyncio.sleep(self.interval)
+
+
 class EventConsumer:
     def __init__(
         self,
@@ -136,6 +214,7 @@ class EventConsumer:
         prefetch: int,
         delivery_limit: int,
         backoff: tuple[float, float],
+        outage: OutageGate | None = None,
     ) -> None:
         self.service = service
         self.registrations = [r for router in routers for r in router.registrations]
@@ -146,10 +225,16 @@ class EventConsumer:
         self._delivery_limit = delivery_limit
         self._backoff = backoff
         self._broker: RabbitBroker | None = None
+        self._outage = outage
         types = [r.model.event_type() for r in self.registrations]
         duplicates = {t for t in types if types.count(t) > 1}
         if duplicates:
             raise TypeError(f"more than one handler for {sorted(duplicates)}")
+
+    def stop_holding(self) -> None:
+        """Give back the messages held for the database (the service stops)."""
+        if self._outage is not None:
+            self._outage.close()
 
     @property
     def queue(self) -> ServiceQueue:
@@ -212,7 +297,9 @@ class EventConsumer:
         # Earlier deliveries of this message (the quorum queue counts them).
         earlier = int((message.raw_message.headers or {}).get("x-delivery-count") or 0)
         try:
-            applied = await self._inbox.process(event, handle)
+            applied = await self._process_through_outages(event, handle, context)
+        except NackMessage:
+            raise  # handed back on stop while held; FastStream nacks it
         except PermanentFailure as failure:
             log.error(
                 "event can never be handled; dead-lettered",
@@ -276,6 +363,38 @@ class EventConsumer:
             return False
         self._metrics.dead_lettered.labels(str(raw.type), reason).inc()
         return True
+
+    async def _process_through_outages(
+        self,
+        event: CloudEvent[Any],
+        handle: Callable[[UnitOfWork], Awaitable[None]],
+        context: dict[str, str],
+    ) -> bool:
+        """The inbox's process, held and tried again while the database is unreachable or
+        the event's writes conflict (up to the gate's patience in all; then it fails like
+        any other error: retried with backoff, dead-lettered at the delivery limit)."""
+        deadline = None
+        for round_ in itertools.count():
+            try:
+                return await self._inbox.process(event, handle)
+            except (DatabaseUnreachable, ConnectionFailure, TransactionConflicted) as error:
+                if self._outage is None or self._outage.patience <= 0:
+                    raise
+                reason = "conflict" if isinstance(error, TransactionConflicted) else "unreachable"
+                if deadline is None:
+                    deadline = time.monotonic() + self._outage.patience
+                    log.warning(
+                        "database %s; holding the event",
+                        reason,
+                        extra={**context, "error": type(error).__name__},
+                    )
+                if not await self._outage.hold(reason, deadline, round_):
+                    if self._outage.closing:  # back to the queue as it is: not a failure
+                        raise NackMessage(requeue=True) from error
+                    self._metrics.database_holds.labels(reason, "patience-exhausted").inc()
+                    raise
+                self._metrics.database_holds.labels(reason, "tried-again").inc()
+        raise AssertionError("unreachable")  # itertools.count() never ends
 
 
 def _operator_text(error: BaseException) -> str:

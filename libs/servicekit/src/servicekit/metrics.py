@@ -53,6 +53,19 @@ class ServiceMetrics:
             ["event_type"],
             registry=r,
         )
+        self.held_for_database = Gauge(
+            "buurtsignaal_consumer_held_for_database",
+            "Messages a consumer holds right now: the database is unreachable or their "
+            "writes conflict with a transaction left open.",
+            registry=r,
+        )
+        self.database_holds = Counter(
+            "buurtsignaal_consumer_database_holds",
+            "Times a consumer held a message instead of failing it, by reason "
+            "(unreachable, conflict) and outcome (tried-again, patience-exhausted).",
+            ["reason", "outcome"],
+            registry=r,
+        )
         self.transaction_retries = Counter(
             "buurtsignaal_transaction_retries",
             "Transactions run again after a write conflict or a transient error.",

@@ -34,10 +34,21 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MAX_TRANSACTION_ATTEMPTS = 6
+CONNECT_TIMEOUT_MS = 10_000
 
 
 class DatabaseUnavailable(Exception):
-    """The database cannot be reached; the caller should answer 503 or retry later."""
+    """The database cannot do the work now; the caller should answer 503 or retry later."""
+
+
+class DatabaseUnreachable(DatabaseUnavailable):
+    """The database did not answer at all (down, restarting, network away): an outage,
+    not a conflict. Consumers hold their message until it answers again."""
+
+
+class TransactionConflicted(DatabaseUnavailable):
+    """The transaction kept conflicting: with a busy neighbour, or with one a killed
+    process left open until the database aborts it (60 s in MongoDB)."""
 
 
 class RetryTransaction(Exception):
@@ -73,7 +84,10 @@ class Mongo:
             tz_aware=True,
             uuidRepresentation="standard",
             serverSelectionTimeoutMS=timeout_ms,
-            connectTimeoutMS=timeout_ms,
+            # Not the request timeout: the driver's monitor uses it for its checks, and a
+            # busy database answering a check slowly must not count as gone (it clears
+            # the pool and fails everything). A stopped one refuses at once anyway.
+            connectTimeoutMS=max(timeout_ms, CONNECT_TIMEOUT_MS),
             appname=app_name,
         )
         self.db: AsyncDatabase[dict[str, Any]] = self.client[database]
@@ -156,12 +170,12 @@ class Transactions:
                     raise
                 self._on_retry(str((error.details or {}).get("codeName") or "transient"))
             except (ServerSelectionTimeoutError, ConnectionFailure) as error:
-                raise DatabaseUnavailable(type(error).__name__) from error
+                raise DatabaseUnreachable(type(error).__name__) from error
             else:
                 self._after_commit()
                 return result
             await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)
-        raise DatabaseUnavailable(f"transaction conflicted {MAX_TRANSACTION_ATTEMPTS} times")
+        raise TransactionConflicted(f"transaction conflicted {MAX_TRANSACTION_ATTEMPTS} times")
 
     async def _attempt(
         self, work: Callable[[UnitOfWork], Awaitable[T]], causation_id: str | None

@@ -89,6 +89,7 @@ class OutboxRelay:
         self._on_backlog = on_backlog
         self._batch_size = batch_size
         self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._drain_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
@@ -99,15 +100,29 @@ class OutboxRelay:
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
-    async def stop(self, timeout: float) -> None:
-        """Publish what is pending (within ``timeout``), then stop."""
+    async def stop(self, timeout: float) -> bool:
+        """Publish what is pending (within ``timeout``), then stop; False if some is left
+        (it is published after the next start: nothing committed is lost).
+
+        The relay is asked to stop, not cancelled: a publish cancelled after the broker
+        took it but before its confirm came would be published again at the next start.
+        """
         if self._task is None:
-            return
-        self._task.cancel()
-        await asyncio.wait([self._task], timeout=5)  # a cancelled publish may take a moment
+            return True
+        deadline = time.monotonic() + timeout
+        self._stopping.set()
+        self._wake.set()
+        done, _ = await asyncio.wait([self._task], timeout=timeout)
+        if not done:
+            self._task.cancel()
+            await asyncio.wait([self._task], timeout=1)
         self._task = None
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.drain(), timeout)
+        try:
+            await asyncio.wait_for(self.drain(), max(0.1, deadline - time.monotonic()))
+        except Exception as error:  # broker or database away, or out of time
+            log.warning("outbox not drained at stop", extra={"error": type(error).__name__})
+            return False
+        return True
 
     async def drain(self) -> int:
         """Publish every pending record; returns how many were published."""
@@ -139,7 +154,7 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         failures = 0
-        while True:
+        while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll_interval)
             self._wake.clear()
@@ -155,4 +170,5 @@ class OutboxRelay:
                     "outbox relay could not publish; will retry",
                     extra={"error": type(error).__name__, "consecutive_failures": failures},
                 )
-                await asyncio.sleep(min(0.2 * 2**failures, 10.0))
+                with contextlib.suppress(TimeoutError):  # a stop ends the pause
+                    await asyncio.wait_for(self._stopping.wait(), min(0.2 * 2**failures, 10.0))

@@ -44,7 +44,17 @@ class ServiceSettings(BaseSettings):
     )
     retry_backoff_initial: float = Field(0.2, ge=0)
     retry_backoff_max: float = Field(5.0, ge=0)
-    graceful_timeout: float = Field(15.0, gt=0, description="Seconds to finish in-flight work.")
+    graceful_timeout: float = Field(
+        15.0, gt=0, description="Seconds from SIGTERM to exit: finish in-flight work, publish."
+    )
+    database_outage_patience: float = Field(
+        300.0,
+        ge=0,
+        description=(
+            "Seconds a consumer holds a message while the database is unreachable before it "
+            "counts as a failed delivery (0: do not hold)."
+        ),
+    )
     outbox_poll_interval: float = Field(1.0, gt=0)
     dead_letter_probe_interval: float = Field(15.0, gt=0)
     audit_seal_interval: float = Field(

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from servicekit import logs
@@ -131,15 +132,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DatabaseUnavailable)
     async def _unavailable(request: Request, error: DatabaseUnavailable) -> JSONResponse:
-        log.warning("database unavailable; answered 503", extra={"error": str(error)})
-        problem = Problem(
-            503,
-            "Service unavailable",
-            "the database cannot be reached; nothing was changed, try again shortly",
-            "unavailable",
-            headers={"Retry-After": "5"},
-        )
-        return problem_response(request, problem)
+        return _database_unavailable(request, str(error))
+
+    # A read outside a unit of work meets PyMongo's own errors: server selection
+    # timed out, the connection was refused or reset. Also a 503, never a 500.
+    @app.exception_handler(ConnectionFailure)
+    async def _unreachable(request: Request, error: ConnectionFailure) -> JSONResponse:
+        return _database_unavailable(request, type(error).__name__)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
@@ -150,6 +149,18 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         log.error("unexpected error", extra={"error": type(error).__name__}, exc_info=error)
         return problem_response(request, Problem(500, "Internal server error", kind="internal"))
+
+
+def _database_unavailable(request: Request, error: str) -> JSONResponse:
+    log.warning("database unavailable; answered 503", extra={"error": error})
+    problem = Problem(
+        503,
+        "Service unavailable",
+        "the database cannot be reached; nothing was changed, try again shortly",
+        "unavailable",
+        headers={"Retry-After": "5"},
+    )
+    return problem_response(request, problem)
 
 
 def _reason(status: int) -> str:

@@ -7,7 +7,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import httpx
 from aio_pika.abc import AbstractRobustConnection
+from prometheus_client.parser import text_string_to_metric_families
 
 from servicekit import topology
 from servicekit.auth import mint_token
@@ -66,3 +68,15 @@ async def queue_depth(connection: AbstractRobustConnection, name: str) -> int:
     """Ready messages in a queue, on a short-lived channel of the test's connection."""
     async with connection.channel() as channel:
         return await topology.queue_depth(channel, name)
+
+
+async def metric_value(base_url: str, name: str, **labels: str) -> float:
+    """The sum of a metric's samples (with these labels) on a service's /metrics; 0 if absent."""
+    async with httpx.AsyncClient(timeout=5) as client:
+        text = (await client.get(f"{base_url}/metrics")).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+    )

@@ -26,12 +26,14 @@ class ServiceUnderTest:
 
 @contextlib.asynccontextmanager
 async def running_service(
-    definition: ServiceDefinition, clock: Clock | None = None
+    definition: ServiceDefinition, clock: Clock | None = None, *, keep_queues: bool = False
 ) -> AsyncIterator[ServiceUnderTest]:
     """Start the service; its queue and dead-letter queue start empty, so messages
-    left by an earlier test of the same service cannot leak into this one."""
+    left by an earlier test of the same service cannot leak into this one (unless
+    ``keep_queues``: a test of what the previous run left behind)."""
     settings = definition.settings
-    await _delete_queues(settings.amqp_url.get_secret_value(), definition.name)
+    if not keep_queues:
+        await _delete_queues(settings.amqp_url.get_secret_value(), definition.name)
     app = create_app(definition, clock)
     runtime: ServiceRuntime = app.state.runtime
     await start(runtime)
