@@ -37,6 +37,8 @@ class Target:
     metrics_url: str
     counted: Callable[[str], int]  # reports updated, read from the /metrics text
     processes: dict[str, int]  # the system's own processes: name -> pid
+    retry_metrics_urls: list[str] = field(default_factory=list)  # transaction retries counted
+    cores_at_rest: float = 0.0  # CPU its processes and the database use when idle
 
 
 @dataclass

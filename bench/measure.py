@@ -32,6 +32,8 @@ LATENCY_BOUND_MS = 1000.0
 DRAIN_SECONDS = 60.0
 GIVE_UP_BACKLOG_SECONDS = 5.0
 SETTLED_SECONDS = 1.0
+SETTLE_SECONDS = 180.0
+QUIET_MARGIN_CORES = 0.15
 RSS_SAMPLE_SECONDS = 0.5
 
 
@@ -96,7 +98,8 @@ async def measure_rate(
     target: Target, rate: float, seconds: float, bsns: Iterator[str], shared: Shared
 ) -> dict:
     """Offer ``rate`` signals/s for ``seconds`` and follow every one to the report."""
-    await settle(target)
+    settled_after = await settle(target, shared)
+    retries_before = await transaction_retries(target)
     timeline = Timeline()
     processes = {**target.processes, **shared.processes}
     peak: dict[str, float] = {}
@@ -115,6 +118,8 @@ async def measure_rate(
         elapsed = time.monotonic() - started
         cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in processes.items()}
         operations = await database_operations(shared.mongodb_url) - operations_before
+    retries_after = await transaction_retries(target)
+    per_signal = 1 / max(1, len(timeline.accepted))
     result = {
         "offered_per_second": rate,
         "seconds": round(window, 1),
@@ -127,7 +132,11 @@ async def measure_rate(
         "drained": drained,
         **latencies(timeline),
         "cpu": cpu_split(cpu, elapsed, len(timeline.accepted)),
-        "database_operations_per_signal": round(operations / max(1, len(timeline.accepted)), 1),
+        "database_operations_per_signal": round(operations * per_signal, 1),
+        "transaction_retries_per_signal": None
+        if retries_before is None or retries_after is None
+        else round((retries_after - retries_before) * per_signal, 2),
+        "settled_before_seconds": settled_after,
         "rss_mb_peak": {name: peak.get(name) for name in target.processes},
     }
     result["sustained"] = is_sustained(result)
@@ -144,16 +153,48 @@ async def _offer_window(timeline: Timeline, rate: float, seconds: float, started
     return seconds
 
 
-async def settle(target: Target) -> None:
-    """Wait until reporting's count stops moving (what an earlier run left is done)."""
+async def cores_used(pids: dict[str, int], seconds: float) -> float:
+    """Cores these processes used together over the next ``seconds``."""
+    before = sum(cpu_seconds(pid) for pid in pids.values())
+    await asyncio.sleep(seconds)
+    return (sum(cpu_seconds(pid) for pid in pids.values()) - before) / seconds
+
+
+def at_rest_pids(target: Target, shared: Shared) -> dict[str, int]:
+    """The system's processes and the database: what must be quiet between runs."""
+    database = {n: p for n, p in shared.processes.items() if n == "database"}
+    return {**target.processes, **database}
+
+
+async def settle(target: Target, shared: Shared) -> float:
+    """Wait until the system is at rest again: reporting's count has stopped moving and
+    its processes and the database use no more CPU than at rest (plus a margin). A
+    saturated run leaves abandoned requests and retried transactions behind."""
+    started = time.monotonic()
+    pids = at_rest_pids(target, shared)
+    last = None
     async with httpx.AsyncClient(timeout=5) as client:
-        last, still_since = -1, time.monotonic()
-        deadline = time.monotonic() + DRAIN_SECONDS
-        while time.monotonic() < deadline and time.monotonic() - still_since < SETTLED_SECONDS:
+        while time.monotonic() - started < SETTLE_SECONDS:
             counted = target.counted((await client.get(target.metrics_url)).text)
-            if counted != last:
-                last, still_since = counted, time.monotonic()
-            await asyncio.sleep(0.1)
+            busy = await cores_used(pids, SETTLED_SECONDS)
+            if counted == last and busy <= target.cores_at_rest + QUIET_MARGIN_CORES:
+                break
+            last = counted
+    return round(time.monotonic() - started, 1)
+
+
+async def transaction_retries(target: Target) -> int | None:
+    if not target.retry_metrics_urls:
+        return None
+    async with httpx.AsyncClient(timeout=5) as client:
+        pages = [(await client.get(url)).text for url in target.retry_metrics_urls]
+    return sum(retries_in(page) for page in pages)
+
+
+def retries_in(metrics: str) -> int:
+    prefix = "buurtsignaal_transaction_retries_total"
+    lines = (line for line in metrics.splitlines() if line.startswith(prefix))
+    return int(sum(float(line.rsplit(" ", 1)[1]) for line in lines))
 
 
 @contextlib.asynccontextmanager

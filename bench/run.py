@@ -25,7 +25,7 @@ from pathlib import Path
 from bench import chart, machine
 from bench.floor import running_floor
 from bench.load import Target, synthetic_bsns
-from bench.measure import Shared, measure_rate, rss_of
+from bench.measure import Shared, at_rest_pids, cores_used, measure_rate, rss_of
 from bench.services import running_services
 from servicekit.devstack.processes import DatabaseProcess, ensure_rabbitmq, find_secantusd
 from servicekit.testing.fixtures import isolated_vhost
@@ -51,12 +51,14 @@ QUICK = Plan(rates=[10, 50], seconds=8, search_steps=3)
 
 async def benchmark(target: Target, plan: Plan, bsns: Iterator[str], shared: Shared) -> dict:
     rss_at_rest = rss_of(target.processes)
+    target.cores_at_rest = await cores_used(at_rest_pids(target, shared), 3.0)
     await measure_rate(target, 5, plan.warm_up_seconds, bsns, shared)  # imports, pools, caches
     runs = [await measure_rate(target, r, plan.seconds, bsns, shared) for r in plan.rates]
     search = await highest_sustained(target, plan, bsns, shared, runs)
     every_run = runs + search["runs"]
     return {
         "rss_mb_at_rest": rss_at_rest,
+        "cores_at_rest": round(target.cores_at_rest, 2),
         "rss_mb_under_load": {
             name: max(r["rss_mb_peak"][name] or 0.0 for r in every_run) for name in rss_at_rest
         },
@@ -241,7 +243,7 @@ def summary(report: dict) -> str:
     lines.append(
         f"{'system':<9} {'offered/s':>9} {'achieved/s':>10} {'backlog':>7} "
         f"{'accept p50/p99 ms':>18} {'-> case p50/p99':>16} {'-> report p50/p95/p99 ms':>25} "
-        f"{'CPU ms/signal (db)':>19} {'db ops/signal':>13}"
+        f"{'CPU ms/signal (db)':>19} {'db ops/signal':>13} {'tx retries/signal':>17}"
     )
     for name in ("floor", "services"):
         for r in report[name]["fixed_rates"] + report[name]["search"]["runs"]:
@@ -272,8 +274,13 @@ def _row(name: str, r: dict) -> str:
         f"{r['backlog_at_end']:>7} {p(r['http_accept_ms'], 'p50', 'p99'):>18} "
         f"{p(r['accepted_to_case_opened_ms'], 'p50', 'p99'):>16} "
         f"{p(r['accepted_to_report_ms'], 'p50', 'p95', 'p99'):>25} "
-        f"{_cpu(r):>19} {r['database_operations_per_signal']:>13}{mark}"
+        f"{_cpu(r):>19} {r['database_operations_per_signal']:>13} "
+        f"{_or_dash(r['transaction_retries_per_signal']):>17}{mark}"
     )
+
+
+def _or_dash(value: float | None) -> str:
+    return "-" if value is None else str(value)
 
 
 def _cpu(run: dict) -> str:

@@ -49,6 +49,7 @@ def running_services(workdir: Path, amqp_url: str, mongodb_url: str) -> Iterator
             metrics_url=f"{stack.url('reporting')}/metrics",
             counted=cases_counted,
             processes={name: s.process.pid for name, s in stack.services.items() if s.process},
+            retry_metrics_urls=[f"{stack.url(name)}/metrics" for name in SERVICES],
         )
     finally:
         stack.stop()
