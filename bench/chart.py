@@ -68,6 +68,16 @@ def throughput(ax: plt.Axes, report: dict) -> None:
         )
         best = report[system]["search"]["max_sustained_offered_per_second"]
         ax.axvline(best, color=colour, linestyle="--", linewidth=0.8)
+        ceiling = report[system]["cpu_ceiling_per_second"]
+        if ceiling:
+            ax.axhline(ceiling, color=colour, linestyle=":", linewidth=0.8)
+            ax.annotate(
+                f"{system}: CPU ceiling {ceiling:.0f}/s",
+                (0, ceiling),
+                fontsize=8,
+                color=colour,
+                va="bottom",
+            )
         ax.annotate(
             f"{system}: {best:.0f}/s sustained",
             (best, 0),

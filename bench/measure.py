@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,48 +99,70 @@ async def measure_rate(
 ) -> dict:
     """Offer ``rate`` signals/s for ``seconds`` and follow every one to the report."""
     settled_after = await settle(target, shared)
-    retries_before = await transaction_retries(target)
     timeline = Timeline()
-    processes = {**target.processes, **shared.processes}
     peak: dict[str, float] = {}
+    counting = Counting(target, shared)
     async with _watching(target, timeline, peak):
-        operations_before = await database_operations(shared.mongodb_url)
-        cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+        await counting.start()
         started = time.monotonic()
         offering = asyncio.create_task(offer(target, rate, seconds, bsns, timeline))
         window = await _offer_window(timeline, rate, seconds, started)
-        reported_while_offered, offered = len(timeline.reported), timeline.offered
-        gave_up = window < seconds
-        if gave_up:
+        backlog = timeline.offered - len(timeline.reported)
+        if window < seconds:
             offering.cancel()
         await asyncio.gather(offering, return_exceptions=True)
         drained = await _drain(timeline)
-        elapsed = time.monotonic() - started
-        cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in processes.items()}
-        operations = await database_operations(shared.mongodb_url) - operations_before
-    retries_after = await transaction_retries(target)
-    per_signal = 1 / max(1, len(timeline.accepted))
+        counted = await counting.stop(len(timeline.accepted))
     result = {
         "offered_per_second": rate,
         "seconds": round(window, 1),
-        "offered": offered,
+        "offered": timeline.offered,
         "accepted": len(timeline.accepted),
         "errors": timeline.errors,
         "achieved_per_second": achieved(timeline, started, window),
-        "backlog_at_end": offered - reported_while_offered,
-        "gave_up_early": gave_up,
+        "backlog_at_end": backlog,
+        "gave_up_early": window < seconds,
         "drained": drained,
         **latencies(timeline),
-        "cpu": cpu_split(cpu, elapsed, len(timeline.accepted)),
-        "database_operations_per_signal": round(operations * per_signal, 1),
-        "transaction_retries_per_signal": None
-        if retries_before is None or retries_after is None
-        else round((retries_after - retries_before) * per_signal, 2),
+        **counted,
         "settled_before_seconds": settled_after,
         "rss_mb_peak": {name: peak.get(name) for name in target.processes},
     }
     result["sustained"] = is_sustained(result)
     return result
+
+
+class Counting:
+    """What the processes count themselves over a run: CPU seconds, database
+    operations, transaction retries; per accepted signal at the end."""
+
+    def __init__(self, target: Target, shared: Shared) -> None:
+        self._target, self._shared = target, shared
+        self._processes = {**target.processes, **shared.processes}
+
+    async def _read(self) -> tuple[float, dict[str, float], int, int | None]:
+        return (
+            time.monotonic(),
+            {name: cpu_seconds(pid) for name, pid in self._processes.items()},
+            await database_operations(self._shared.mongodb_url),
+            await transaction_retries(self._target),
+        )
+
+    async def start(self) -> None:
+        self._before = await self._read()
+
+    async def stop(self, signals: int) -> dict:
+        (t0, cpu0, ops0, retries0), (t1, cpu1, ops1, retries1) = self._before, await self._read()
+        per_signal = 1 / max(1, signals)
+        retried = None if retries0 is None or retries1 is None else retries1 - retries0
+        return {
+            "cpu": (split := cpu_split({n: cpu1[n] - cpu0[n] for n in cpu0}, t1 - t0, signals)),
+            "cpu_ceiling_per_second": cpu_ceiling(split, self._target.processes),
+            "database_operations_per_signal": round((ops1 - ops0) * per_signal, 1),
+            "transaction_retries_per_signal": None
+            if retried is None
+            else round(retried * per_signal, 2),
+        }
 
 
 async def _offer_window(timeline: Timeline, rate: float, seconds: float, started: float) -> float:
@@ -172,11 +194,11 @@ async def settle(target: Target, shared: Shared) -> float:
     saturated run leaves abandoned requests and retried transactions behind."""
     started = time.monotonic()
     pids = at_rest_pids(target, shared)
-    last = None
     async with httpx.AsyncClient(timeout=5) as client:
+        last = target.counted((await client.get(target.metrics_url)).text)
         while time.monotonic() - started < SETTLE_SECONDS:
-            counted = target.counted((await client.get(target.metrics_url)).text)
             busy = await cores_used(pids, SETTLED_SECONDS)
+            counted = target.counted((await client.get(target.metrics_url)).text)
             if counted == last and busy <= target.cores_at_rest + QUIET_MARGIN_CORES:
                 break
             last = counted
@@ -259,6 +281,19 @@ def cpu_split(cpu: dict[str, float], elapsed: float, signals: int) -> dict:
         }
         for name, seconds in cpu.items()
     }
+
+
+def cpu_ceiling(split: dict, own: Iterable[str]) -> float | None:
+    """Signals/s at which the system's processes and the database would fill every core
+    of this machine, or one core for the busiest of them (each is one Python process),
+    whichever comes first: what it could carry with the machine to itself. CPU per
+    signal changes little when other work competes for the cores; throughput does."""
+    needs = [split[n]["ms_per_signal"] for n in [*own, "database"] if n in split]
+    needs = [ms for ms in needs if ms]
+    if not needs:
+        return None
+    cores = os.cpu_count() or 1
+    return round(min(cores * 1000 / sum(needs), 1000 / max(needs)), 1)
 
 
 def is_sustained(result: dict) -> bool:
