@@ -80,9 +80,16 @@ def signal_body(bsn: str, index: int) -> dict:
 
 
 async def offer(
-    target: Target, rate: float, seconds: float, bsns: Iterator[str], timeline: Timeline
+    target: Target,
+    rate: float,
+    seconds: float,
+    bsns: Iterator[str],
+    timeline: Timeline,
+    stop: asyncio.Event,
 ) -> None:
-    """Send ``rate * seconds`` signals at a fixed rate (open loop)."""
+    """Send ``rate * seconds`` signals at a fixed rate (open loop) until ``stop`` is set.
+    Requests already sent are waited for, not abandoned: a client that hangs up
+    mid-request leaves the service work (and transactions) that later runs would meet."""
     total = round(rate * seconds)
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     async with httpx.AsyncClient(headers=target.headers, timeout=60, limits=limits) as client:
@@ -90,6 +97,8 @@ async def offer(
 
         async def one(index: int, bsn: str) -> None:
             await asyncio.sleep(max(0.0, start + index / rate - time.monotonic()))
+            if stop.is_set():
+                return
             await _send(client, target.signals_url, signal_body(bsn, index), timeline)
 
         await asyncio.gather(*(one(i, next(bsns)) for i in range(total)))
