@@ -63,7 +63,9 @@ async def in_transaction(client: AsyncMongoClient, writes: Writes) -> None:
 
 
 class Outbox:
-    """Records written with the state change; published with confirms after the commit."""
+    """Records written with the state change; published with confirms after the commit.
+    No relay poll behind it: a publish that fails is not tried again (the benchmark
+    would show the signal never reaching the report)."""
 
     def __init__(self, client: AsyncMongoClient, exchange: aio_pika.abc.AbstractExchange):
         self._outbox = client[DATABASE].outbox
