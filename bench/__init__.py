@@ -1,0 +1,1 @@
+"""The benchmark of buurtsignaal (figures, not timed tests): ``./dev bench``."""
