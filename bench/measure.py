@@ -78,7 +78,7 @@ async def sample_peak_rss(processes: dict[str, int], peak: dict[str, float]) -> 
 
 @dataclass
 class Shared:
-    """What the systems under test share: the database, the broker, the load generator."""
+    """The processes around a system under test: its database, the broker, the load generator."""
 
     processes: dict[str, int]  # name -> pid, for CPU seconds
     mongodb_url: str

@@ -201,18 +201,22 @@ def run(plan: Plan, amqp_base: str) -> dict:
     ensure_rabbitmq(amqp_base)
     bsns = synthetic_bsns()
     results: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory() as tmp, database(Path(tmp)) as (mongodb_url, db, stand_in):
-        pids = {"database": db, "rabbitmq": rabbitmq_pid(), "load-generator": os.getpid()}
-        shared = Shared({name: pid for name, pid in pids.items() if pid is not None}, mongodb_url)
-        about = machine.describe(amqp_base, mongodb_url, stand_in)
+    about: dict | None = None
+    with tempfile.TemporaryDirectory() as tmp:
         for name, running in SYSTEMS.items():
             print(f"benchmarking the {name} ...", file=sys.stderr)
             workdir = Path(tmp) / name
             workdir.mkdir()
+            # A database process of its own for each system: the stand-in gets slower as
+            # its heap grows, so the second system would otherwise pay for the first.
             with (
+                database(workdir) as (mongodb_url, db, stand_in),
                 isolated_vhost(amqp_base) as amqp_url,
                 running(workdir, amqp_url, mongodb_url) as t,
             ):
+                pids = {"database": db, "rabbitmq": rabbitmq_pid(), "load-generator": os.getpid()}
+                shared = Shared({n: pid for n, pid in pids.items() if pid is not None}, mongodb_url)
+                about = about or machine.describe(amqp_base, mongodb_url, stand_in)
                 results[name] = asyncio.run(benchmark(t, plan, bsns, shared))
     return {
         "benchmark": "buurtsignaal: signal accepted -> case-opened -> report updated",
