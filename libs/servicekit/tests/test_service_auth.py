@@ -47,7 +47,7 @@ async def test_a_development_token_is_a_short_lived_service_token_of_this_servic
     )
     token = await tokens.token()
     verifier = TokenVerifier(issuer=ISSUER, audience=AUDIENCE, secret=DEVELOPMENT_JWT_SECRET)
-    principal = verifier.verify(token)
+    principal = await verifier.verify(token)
     assert principal.sub == "svc-caller" and principal.roles == {Role.SERVICE}
     assert principal.teams == frozenset()
     assert await tokens.token() == token, "cached while fresh"

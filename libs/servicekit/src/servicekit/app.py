@@ -32,6 +32,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from servicekit import logs
 from servicekit import outbox as outbox_store
 from servicekit.auth import TokenVerifier
+from servicekit.authz import AccessMatrix, authorize
 from servicekit.clock import Clock, SystemClock
 from servicekit.http import idempotency as idempotency_store
 from servicekit.http.problems import Problem, install_problem_handlers, problem_response
@@ -60,6 +61,8 @@ class ServiceDefinition:
     description: str
     settings: ServiceSettings
     api_routers: Sequence[APIRouter] = ()
+    # Who may call which route (servicekit.authz); every route needs a row.
+    access: AccessMatrix | None = None
     event_routers: Sequence[EventRouter] = ()
     indexes: Sequence[IndexSpec] = ()
     dependencies: DependencyFactory = lambda runtime: ()
@@ -193,13 +196,18 @@ def create_app(definition: ServiceDefinition, clock: Clock | None = None) -> Fas
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,  # bearer tokens only: no OAuth2 flow in the docs
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=runtime.metrics)
     app.include_router(operations_router())
     for router in definition.api_routers:
-        app.include_router(router)
+        # The matrix decides who gets in, for every API route alike.
+        app.include_router(router, dependencies=[Depends(authorize)])
+    access = definition.access or AccessMatrix(definition.name, [])
+    access.check_covers(app)  # a route without a row never starts
+    app.state.access = access
     return app
 
 
@@ -237,6 +245,7 @@ async def stop(runtime: ServiceRuntime) -> None:
         await subscriber.stop()  # waits up to graceful_timeout for in-flight messages
     await runtime.relay.stop(timeout=runtime.settings.graceful_timeout)
     await runtime.broker.stop()
+    await runtime.verifier.aclose()
     if runtime.amqp is not None:
         await runtime.amqp.close()
     await runtime.mongo.close()

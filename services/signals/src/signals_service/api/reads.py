@@ -7,13 +7,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from buurtsignaal_contracts.codes import Category, SourceType
 from servicekit.app import provide
-from servicekit.auth import Principal, Role
+from servicekit.authz import Authorized
 from servicekit.http.problems import FieldError, Problem, not_found
-from servicekit.http.security import require_roles
 from servicekit.mongo import UnitOfWork
 from signals_service.access import read_purpose, visible_query
 from signals_service.api.common import Tx
@@ -25,10 +24,7 @@ from signals_service.store import AuditLog, Signal, SignalStore
 
 router = APIRouter(prefix="/api/v1", tags=["reads"])
 
-Reader = Annotated[
-    Principal,
-    Depends(require_roles(Role.REPORTER, Role.WORKER, Role.AREA_MANAGER, Role.ADMIN)),
-]
+Reader = Authorized  # the caller's scopes on the route (access_matrix.py)
 Persons = Annotated[PersonRegistry, provide(PersonRegistry)]
 MatcherDep = Annotated[Matcher, provide(Matcher)]
 
@@ -42,20 +38,20 @@ PSEUDONYM = r"^ps-[0-9a-f]{32}$"
 )
 async def get_signal(
     signal_id: uuid.UUID,
-    principal: Reader,
+    access: Reader,
     persons: Persons,
     matcher: MatcherDep,
     transactions: Tx,
 ) -> SignalOut:
     async def read(uow: UnitOfWork) -> SignalOut:
         signal = await SignalStore(uow).get(signal_id)
-        purpose = await read_purpose(uow, principal, signal) if signal else None
+        purpose = await read_purpose(uow, access, signal) if signal else None
         if signal is None or purpose is None:
             raise not_found("signal")
         # The read is logged in the same transaction: no log, no data.
         await AuditLog(uow).record(
-            actor=principal.sub,
-            org=principal.org,
+            actor=access.sub,
+            org=access.principal.org,
             action="read",
             purpose=purpose,
             person=signal.person,
@@ -78,7 +74,7 @@ async def get_signal(
     summary="Signals you may see: your organisation's, and those of your teams' cases",
 )
 async def list_signals(
-    principal: Reader,
+    access: Reader,
     transactions: Tx,
     district: str | None = None,
     category: Category | None = None,
@@ -91,7 +87,7 @@ async def list_signals(
     after = _decode_cursor(cursor)
 
     async def read(uow: UnitOfWork) -> tuple[list[Signal], Any]:
-        visible = await visible_query(uow, principal)
+        visible = await visible_query(uow, access)
         if visible is None:
             return [], uow.clock.now().date()
         today = uow.clock.now().date()
@@ -113,8 +109,8 @@ async def list_signals(
         query = {"$and": [visible, filters]} if visible and filters else visible or filters
         signals = await SignalStore(uow).page(query, limit=limit, after=after)
         await AuditLog(uow).record_many(
-            actor=principal.sub,
-            org=principal.org,
+            actor=access.sub,
+            org=access.principal.org,
             action="list",
             purpose="signal-overview",
             records=[(s.person, f"signal:{s.id}") for s in signals],
