@@ -31,7 +31,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from servicekit import logs
 from servicekit import outbox as outbox_store
-from servicekit.auth import TokenVerifier
+from servicekit.auth import JwksKeys, TokenVerifier
 from servicekit.authz import AccessMatrix, authorize
 from servicekit.clock import Clock, SystemClock
 from servicekit.http import idempotency as idempotency_store
@@ -157,7 +157,13 @@ def build_runtime(definition: ServiceDefinition, clock: Clock | None = None) -> 
         issuer=settings.auth_issuer,
         audience=settings.auth_audience,
         secret=settings.auth_jwt_secret.get_secret_value() if settings.auth_jwt_secret else None,
-        jwks_url=settings.auth_jwks_url,
+        jwks=JwksKeys(
+            settings.auth_jwks_url,
+            max_age=settings.auth_jwks_max_age,
+            refresh_interval=settings.auth_jwks_refresh_interval,
+        )
+        if settings.auth_jwks_url
+        else None,
     )
     runtime = ServiceRuntime(
         definition,

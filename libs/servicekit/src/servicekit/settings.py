@@ -37,6 +37,12 @@ class ServiceSettings(BaseSettings):
     auth_jwks_url: str | None = None
     auth_issuer: str = "urn:buurtsignaal:dev-issuer"
     auth_audience: str = "buurtsignaal"
+    auth_jwks_max_age: float = Field(
+        3600.0, gt=0, description="Seconds the issuer's keys are cached before a fresh fetch."
+    )
+    auth_jwks_refresh_interval: float = Field(
+        30.0, ge=0, description="At most one fetch per this many seconds for unknown key ids."
+    )
 
     consumer_prefetch: int = Field(50, ge=1, le=1000)
     delivery_limit: int = Field(
