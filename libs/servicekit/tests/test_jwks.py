@@ -71,7 +71,7 @@ def issuer() -> Iterator[Issuer]:
     state = Issuer(keys={"k1": new_key()})
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+        def do_GET(self) -> None:
             state.requests += 1
             time.sleep(state.delay)
             body = state.jwks()
