@@ -26,6 +26,7 @@ import aio_pika
 from aio_pika.abc import AbstractRobustConnection
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from faststream.rabbit import Channel, RabbitBroker
+from faststream.security import BaseSecurity
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
@@ -43,6 +44,7 @@ from servicekit.mongo import IndexSpec, Mongo, Transactions
 from servicekit.outbox import OutboxRelay
 from servicekit.settings import ServiceSettings
 from servicekit.topology import dead_letter_queue, declare_topology, queue_depth
+from servicekit.transport import amqp_ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -109,14 +111,10 @@ def build_runtime(definition: ServiceDefinition, clock: Clock | None = None) -> 
     settings = definition.settings
     clock = clock or SystemClock()
     metrics = ServiceMetrics(definition.name)
-    mongo = Mongo(
-        settings.mongodb_url.get_secret_value(),
-        settings.mongodb_database,
-        timeout_ms=settings.mongodb_timeout_ms,
-        app_name=definition.name,
-    )
+    mongo = Mongo.from_settings(settings, app_name=definition.name)
     broker = RabbitBroker(
         settings.amqp_url.get_secret_value(),
+        security=BaseSecurity(ssl_context=amqp_ssl_context(settings)),
         # Publisher confirms, and an unroutable mandatory message raises instead
         # of vanishing: the outbox record then stays and is tried again.
         default_channel=Channel(publisher_confirms=True, on_return_raises=True),
@@ -223,7 +221,9 @@ async def start(runtime: ServiceRuntime) -> None:
     await runtime.mongo.ensure_indexes(
         [*outbox_store.INDEXES, *idempotency_store.INDEXES, *runtime.definition.indexes]
     )
-    runtime.amqp = await aio_pika.connect_robust(settings.amqp_url.get_secret_value())
+    runtime.amqp = await aio_pika.connect_robust(
+        settings.amqp_url.get_secret_value(), ssl_context=amqp_ssl_context(settings)
+    )
     queues = [runtime.consumer.queue] if runtime.consumer.registrations else []
     await declare_topology(runtime.amqp, queues)
     await runtime.broker.connect()
