@@ -1,5 +1,5 @@
 """Helpers for the tests of every package: real brokers, real databases, tokens."""
 
-from servicekit.testing.helpers import eventually, queue_depth, token_for
+from servicekit.testing.helpers import PRODUCTION_CONNECTIONS, eventually, queue_depth, token_for
 
-__all__ = ["eventually", "queue_depth", "token_for"]
+__all__ = ["PRODUCTION_CONNECTIONS", "eventually", "queue_depth", "token_for"]
