@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -32,14 +33,22 @@ from servicekit.transport import amqp_ssl_context, mongo_tls_options, mongo_uses
 
 
 @pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(tmp_path_factory.mktemp("pki"))
+def workdir() -> Iterator[Path]:
+    # Not pytest's tmp_path: its retention removes old base directories when other
+    # pytest runs of the same user start, and the clients read these files late.
+    with tempfile.TemporaryDirectory(prefix="buurtsignaal-tls-") as directory:
+        yield Path(directory)
 
 
 @pytest.fixture(scope="module")
-def tls_mongodb(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pki(workdir: Path) -> Pki:
+    return make_pki(workdir / "pki")
+
+
+@pytest.fixture(scope="module")
+def tls_mongodb(pki: Pki, workdir: Path) -> Iterator[str]:
     """The stand-in, TLS only, client certificates required; its plain URL."""
-    workdir = tmp_path_factory.mktemp("secantus-tls")
+    workdir = workdir / "secantus"
     database = DatabaseProcess(
         workdir / "data",
         workdir / "secantusdb.log",
