@@ -234,6 +234,9 @@ async def test_a_service_runs_with_tls_to_both_the_broker_and_the_database(
             amqp_tls_key_file=pki.client_key,
             mongodb_tls_ca_file=pki.ca_file,
             mongodb_tls_cert_key_file=pki.client_pem,
+            # The stand-in is Python: a TLS handshake with a client certificate
+            # takes long on a machine busy with other test runs.
+            mongodb_timeout_ms=10000,
         )
         app = create_app(definition)
         runtime = app.state.runtime
