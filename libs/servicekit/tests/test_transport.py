@@ -45,11 +45,9 @@ def pki(workdir: Path) -> Pki:
     return make_pki(workdir / "pki")
 
 
-@pytest.fixture(scope="module")
-def tls_mongodb(pki: Pki, workdir: Path) -> Iterator[str]:
-    """The stand-in, TLS only, client certificates required; its plain URL."""
-    workdir = workdir / "secantus"
-    database = DatabaseProcess(
+def _tls_stand_in(pki: Pki, workdir: Path) -> DatabaseProcess:
+    """The stand-in, TLS only, client certificates required."""
+    return DatabaseProcess(
         workdir / "data",
         workdir / "secantusdb.log",
         arguments=(
@@ -67,11 +65,30 @@ def tls_mongodb(pki: Pki, workdir: Path) -> Iterator[str]:
             "tlsCertificateKeyFile": str(pki.client_pem),
         },
     )
+
+
+@contextlib.contextmanager
+def _started(database: DatabaseProcess) -> Iterator[str]:
     database.start()
     try:
         yield database.url
     finally:
         database.stop()
+
+
+@pytest.fixture(scope="module")
+def tls_mongodb(pki: Pki, workdir: Path) -> Iterator[str]:
+    with _started(_tls_stand_in(pki, workdir / "secantus")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def tls_mongodb_for_refusals(pki: Pki, workdir: Path) -> Iterator[str]:
+    # Its own process: the stand-in does TLS handshakes on its accept thread without
+    # a timeout, so a refused client that leaves a half-open socket behind can stall
+    # it for everyone after (MongoDB itself does not have this problem).
+    with _started(_tls_stand_in(pki, workdir / "secantus-refusals")) as url:
+        yield url
 
 
 def settings(**values: object) -> ServiceSettings:
@@ -100,26 +117,6 @@ async def test_mongodb_over_tls_with_a_client_certificate(tls_mongodb, pki):
         assert await mongo.db.things.find_one({"_id": "a"}) == {"_id": "a", "kind": "over-tls"}
     finally:
         await mongo.close()
-
-
-@pytest.mark.parametrize(
-    "missing",
-    ["tls", "ca", "client-certificate"],
-)
-async def test_mongodb_refuses_a_client_without_tls_trust_or_certificate(tls_mongodb, pki, missing):
-    values: dict[str, object] = {
-        "mongodb_url": tls_mongodb,
-        "mongodb_tls_ca_file": pki.ca_file,
-        "mongodb_tls_cert_key_file": pki.client_pem,
-        "mongodb_timeout_ms": 1000,
-    }
-    if missing == "tls":
-        values = {"mongodb_url": tls_mongodb, "mongodb_timeout_ms": 1000}
-    elif missing == "ca":
-        del values["mongodb_tls_ca_file"]  # the system's CAs do not know ours
-    else:
-        del values["mongodb_tls_cert_key_file"]
-    assert not await pings(settings(**values))
 
 
 def test_mongodb_tls_options_and_detection(pki):
@@ -238,6 +235,11 @@ async def test_a_service_runs_with_tls_to_both_the_broker_and_the_database(
             # takes long on a machine busy with other test runs.
             mongodb_timeout_ms=10000,
         )
+        probe_db = Mongo.from_settings(definition.settings, app_name="tls-probe")
+        try:  # fails with the driver's own reason, if it fails
+            await probe_db.client.admin.command("ping")
+        finally:
+            await probe_db.close()
         app = create_app(definition)
         runtime = app.state.runtime
         await start(runtime)
@@ -254,3 +256,27 @@ async def test_a_service_runs_with_tls_to_both_the_broker_and_the_database(
 
 async def _calls(probe: Probe) -> int:
     return probe.calls
+
+
+# Last, and on a stand-in of their own (see tls_mongodb_for_refusals).
+@pytest.mark.parametrize(
+    "missing",
+    ["tls", "ca", "client-certificate"],
+)
+async def test_mongodb_refuses_a_client_without_tls_trust_or_certificate(
+    tls_mongodb_for_refusals, pki, missing
+):
+    tls_mongodb = tls_mongodb_for_refusals
+    values: dict[str, object] = {
+        "mongodb_url": tls_mongodb,
+        "mongodb_tls_ca_file": pki.ca_file,
+        "mongodb_tls_cert_key_file": pki.client_pem,
+        "mongodb_timeout_ms": 1000,
+    }
+    if missing == "tls":
+        values = {"mongodb_url": tls_mongodb, "mongodb_timeout_ms": 1000}
+    elif missing == "ca":
+        del values["mongodb_tls_ca_file"]  # the system's CAs do not know ours
+    else:
+        del values["mongodb_tls_cert_key_file"]
+    assert not await pings(settings(**values))
