@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from servicekit.asyncapi import service_definitions
-from servicekit.catalogue import render_catalogue, with_catalogue
+from servicekit.catalogue import render_access, render_catalogue, with_access, with_catalogue
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -15,6 +15,12 @@ README = (ROOT / "README.md").read_text()
 def test_the_event_catalogue_is_what_the_code_says():
     table = render_catalogue(service_definitions())
     assert with_catalogue(README, table) == README, "run ./dev contracts"
+
+
+def test_the_authorisation_matrix_is_what_the_code_enforces():
+    table = render_access(service_definitions())
+    assert "| cases | `GET /api/v1/cases/{case_id}` | personal |" in table
+    assert with_access(README, table) == README, "run ./dev contracts"
 
 
 def test_ci_runs_the_test_command_of_the_readme():

@@ -19,6 +19,7 @@ from servicekit.service_auth import (
     service_tokens,
 )
 from servicekit.settings import DEVELOPMENT_JWT_SECRET, ServiceSettings
+from servicekit.testing import PRODUCTION_CONNECTIONS
 
 ISSUER, AUDIENCE = "urn:buurtsignaal:dev-issuer", "buurtsignaal"
 
@@ -47,7 +48,7 @@ async def test_a_development_token_is_a_short_lived_service_token_of_this_servic
     )
     token = await tokens.token()
     verifier = TokenVerifier(issuer=ISSUER, audience=AUDIENCE, secret=DEVELOPMENT_JWT_SECRET)
-    principal = verifier.verify(token)
+    principal = await verifier.verify(token)
     assert principal.sub == "svc-caller" and principal.roles == {Role.SERVICE}
     assert principal.teams == frozenset()
     assert await tokens.token() == token, "cached while fresh"
@@ -126,10 +127,16 @@ def test_the_settings_choose_the_token_source_and_production_needs_client_creden
     )
     assert isinstance(service_tokens(with_issuer, with_issuer), ClientCredentialsTokens)
     with pytest.raises(ValidationError, match="SERVICE_TOKEN_URL"):
-        CallerSettings(environment="production", auth_jwks_url="https://idp.example/jwks")
+        CallerSettings(**PRODUCTION_CONNECTIONS)
+    with pytest.raises(ValidationError, match="SERVICE_TOKEN_URL must be https"):
+        CallerSettings(
+            **PRODUCTION_CONNECTIONS,
+            service_token_url="http://idp.example/token",
+            service_client_id="caller",
+            service_client_secret="s3cret",
+        )
     production = CallerSettings(
-        environment="production",
-        auth_jwks_url="https://idp.example/jwks",
+        **PRODUCTION_CONNECTIONS,
         service_token_url="https://idp.example/token",
         service_client_id="caller",
         service_client_secret="s3cret",

@@ -45,8 +45,8 @@ def test_database_name_defaults_to_the_service():
     assert ServiceSettings(service_name="cases").mongodb_database == "buurtsignaal_cases"
 
 
-def test_a_valid_token_gives_the_principal():
-    principal = verifier().verify(token())
+async def test_a_valid_token_gives_the_principal():
+    principal = await verifier().verify(token())
     assert principal.sub == "w-17"
     assert principal.roles == {Role.WORKER}
     assert principal.teams == {"wot-west"}
@@ -78,6 +78,6 @@ def test_a_valid_token_gives_the_principal():
         "unsigned",
     ],
 )
-def test_bad_tokens_are_refused(bad):
+async def test_bad_tokens_are_refused(bad):
     with pytest.raises(AuthenticationError):
-        verifier().verify(bad)
+        await verifier().verify(bad)

@@ -48,6 +48,7 @@ from notifications_service.letters.pdf import LetterPdf
 from notifications_service.messages import Messages
 from notifications_service.settings import DEVELOPMENT_LETTER_KEY, NotificationsSettings
 from servicekit.areas import load_area_config
+from servicekit.testing import PRODUCTION_CONNECTIONS
 from servicekit.testing.event_factories import (
     case_assigned,
     deadline_breached,
@@ -358,9 +359,10 @@ def test_every_team_of_the_area_configuration_has_a_mailbox_and_a_manager_in_the
 
 def test_production_refuses_development_secrets_and_missing_mail_or_keys():
     complete = dict(
-        environment="production",
-        auth_jwks_url="https://idp.example/jwks",
+        **PRODUCTION_CONNECTIONS,
+        signals_url="https://signals.example",
         smtp_host="smtp.example",
+        smtp_starttls=True,
         letter_encryption_key="dGVzdC1vbmx5LWtleS1mb3ItbGV0dGVyLXN0b3JlLTE=",
         service_token_url="https://idp.example/token",
         service_client_id="notifications",

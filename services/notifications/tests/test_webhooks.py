@@ -219,8 +219,11 @@ async def test_a_receiver_that_never_answers_well_ends_dead_and_counted(
     (delivery,) = await settled(notifications)
     assert delivery["status"] == "dead"
     assert len(delivery["attempts"]) == 4, "1 + the 3 retries of the test schedule"
-    metrics = (await notifications.client.get("/metrics")).text
-    assert 'buurtsignaal_notification_dead_letters_total{channel="webhook"} 1.0' in metrics
+    dead = 'buurtsignaal_notification_dead_letters_total{channel="webhook"} 1.0'
+    # The worker counts right after it commits the delivery's last state: wait for it.
+    metrics = await eventually(
+        lambda: _metrics_text(notifications), lambda text: dead in text, what="counted dead"
+    )
     assert 'buurtsignaal_notification_retries_total{channel="webhook"} 3.0' in metrics
     assert 'buurtsignaal_notification_attempts_failed_total{channel="webhook"} 4.0' in metrics
 
@@ -311,3 +314,7 @@ async def _duplicates(service) -> float:
     metrics = (await service.client.get("/metrics")).text
     prefix = "buurtsignaal_events_duplicate_ignored_total"
     return sum(float(line.split()[-1]) for line in metrics.splitlines() if line.startswith(prefix))
+
+
+async def _metrics_text(notifications) -> str:
+    return (await notifications.client.get("/metrics")).text

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from servicekit.testing import token_for
+from servicekit.testing import PRODUCTION_CONNECTIONS, token_for
 from signals_service.keyring import Keyring
 from signals_service.lifecycle import run_retention
 from signals_service.rotate_keys import KeyRotation, main
@@ -123,8 +123,7 @@ def test_settings_refuse_a_previous_key_under_the_current_version():
         )
     with pytest.raises(ValueError, match="development keys"):
         SignalsSettings(
-            environment="production",
-            auth_jwks_url="https://issuer.example/jwks",
+            **PRODUCTION_CONNECTIONS,
             pseudonym_key=DEVELOPMENT_PSEUDONYM_KEY,
             encryption_key=NEW_ENCRYPTION_KEY,
         )

@@ -26,12 +26,14 @@ import aio_pika
 from aio_pika.abc import AbstractRobustConnection
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from faststream.rabbit import Channel, RabbitBroker
+from faststream.security import BaseSecurity
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from servicekit import audit, logs
 from servicekit import outbox as outbox_store
-from servicekit.auth import TokenVerifier
+from servicekit.auth import JwksKeys, TokenVerifier
+from servicekit.authz import AccessMatrix, authorize
 from servicekit.clock import Clock, SystemClock
 from servicekit.http import idempotency as idempotency_store
 from servicekit.http.problems import Problem, install_problem_handlers, problem_response
@@ -48,6 +50,7 @@ from servicekit.mongo import IndexSpec, Mongo, Transactions
 from servicekit.outbox import OutboxRelay
 from servicekit.settings import ServiceSettings
 from servicekit.topology import dead_letter_queue, declare_topology, queue_depth
+from servicekit.transport import amqp_ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,8 @@ class ServiceDefinition:
     description: str
     settings: ServiceSettings
     api_routers: Sequence[APIRouter] = ()
+    # Who may call which route (servicekit.authz); every route needs a row.
+    access: AccessMatrix | None = None
     event_routers: Sequence[EventRouter] = ()
     indexes: Sequence[IndexSpec] = ()
     dependencies: DependencyFactory = lambda runtime: ()
@@ -115,14 +120,10 @@ def build_runtime(definition: ServiceDefinition, clock: Clock | None = None) -> 
     settings = definition.settings
     clock = clock or SystemClock()
     metrics = ServiceMetrics(definition.name)
-    mongo = Mongo(
-        settings.mongodb_url.get_secret_value(),
-        settings.mongodb_database,
-        timeout_ms=settings.mongodb_timeout_ms,
-        app_name=definition.name,
-    )
+    mongo = Mongo.from_settings(settings, app_name=definition.name)
     broker = RabbitBroker(
         settings.amqp_url.get_secret_value(),
+        security=BaseSecurity(ssl_context=amqp_ssl_context(settings)),
         # Publisher confirms, and an unroutable mandatory message raises instead
         # of vanishing: the outbox record then stays and is tried again.
         default_channel=Channel(publisher_confirms=True, on_return_raises=True),
@@ -165,7 +166,13 @@ def build_runtime(definition: ServiceDefinition, clock: Clock | None = None) -> 
         issuer=settings.auth_issuer,
         audience=settings.auth_audience,
         secret=settings.auth_jwt_secret.get_secret_value() if settings.auth_jwt_secret else None,
-        jwks_url=settings.auth_jwks_url,
+        jwks=JwksKeys(
+            settings.auth_jwks_url,
+            max_age=settings.auth_jwks_max_age,
+            refresh_interval=settings.auth_jwks_refresh_interval,
+        )
+        if settings.auth_jwks_url
+        else None,
     )
     runtime = ServiceRuntime(
         definition,
@@ -204,13 +211,18 @@ def create_app(definition: ServiceDefinition, clock: Clock | None = None) -> Fas
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,  # bearer tokens only: no OAuth2 flow in the docs
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=runtime.metrics)
     app.include_router(operations_router())
     for router in definition.api_routers:
-        app.include_router(router)
+        # The matrix decides who gets in, for every API route alike.
+        app.include_router(router, dependencies=[Depends(authorize)])
+    access = definition.access or AccessMatrix(definition.name, [])
+    access.check_covers(app)  # a route without a row never starts
+    app.state.access = access
     return app
 
 
@@ -225,7 +237,9 @@ async def start(runtime: ServiceRuntime) -> None:
             *runtime.definition.indexes,
         ]
     )
-    runtime.amqp = await aio_pika.connect_robust(settings.amqp_url.get_secret_value())
+    runtime.amqp = await aio_pika.connect_robust(
+        settings.amqp_url.get_secret_value(), ssl_context=amqp_ssl_context(settings)
+    )
     queues = [runtime.consumer.queue] if runtime.consumer.registrations else []
     await declare_topology(runtime.amqp, queues)
     await runtime.broker.connect()
@@ -263,6 +277,7 @@ async def stop(runtime: ServiceRuntime) -> bool:
     in_flight_done = await _stop_consuming(runtime, left)
     published = await runtime.relay.stop(timeout=left())
     await runtime.broker.stop()
+    await runtime.verifier.aclose()
     if runtime.amqp is not None:
         await runtime.amqp.close()
     await runtime.mongo.close()

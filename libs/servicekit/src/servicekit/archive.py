@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -97,10 +98,11 @@ async def read_archive(
     stream: str = ARCHIVE_STREAM,
     progress: ArchiveProgress | None = None,
     wait: float = 2.0,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> AsyncIterator[ArchivedMessage]:
     """Every message of the stream, oldest first, up to where it ended when called."""
     progress = progress if progress is not None else ArchiveProgress()
-    connection = await aio_pika.connect(amqp_url)
+    connection = await aio_pika.connect(amqp_url, ssl_context=ssl_context)
     try:
         channel = await connection.channel()
         await declare_shared(channel)

@@ -44,6 +44,7 @@ from pymongo.errors import PyMongoError
 from buurtsignaal_contracts.codes import Confidentiality, DataCategory, ProcessingAction
 from buurtsignaal_contracts.events import personal_data_processed
 from servicekit import logs
+from servicekit.authz import Access
 from servicekit.mongo import DatabaseUnavailable, IndexSpec, Transactions, UnitOfWork
 
 if TYPE_CHECKING:
@@ -92,7 +93,10 @@ class AuditUser:
     on_behalf_of: str | None = None
 
     @classmethod
-    def of(cls, principal: Principal, on_behalf_of: str | None = None) -> AuditUser:
+    def of(cls, caller: Principal | Access, on_behalf_of: str | None = None) -> AuditUser:
+        """The caller of a request, as a token's principal or as the access the matrix
+        granted them (routes get either)."""
+        principal = caller.principal if isinstance(caller, Access) else caller
         return cls(principal.sub, principal.org, on_behalf_of)
 
     @classmethod

@@ -125,7 +125,7 @@ def _asyncapi(args: argparse.Namespace) -> int:
     args.out.write_text(render_asyncapi(build_asyncapi(definitions)))
     print(f"wrote {args.out}")
     if args.readme.exists() and update_readme(args.readme, definitions):
-        print(f"updated the event catalogue in {args.readme}")
+        print(f"updated the event catalogue and the authorisation matrix in {args.readme}")
     return 0
 
 

@@ -28,6 +28,8 @@ from pymongo.errors import (
 from buurtsignaal_contracts import CloudEvent, EventData, new_event
 from servicekit import logs
 from servicekit.clock import Clock
+from servicekit.settings import ServiceSettings
+from servicekit.transport import mongo_tls_options
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +80,15 @@ class IndexSpec:
 class Mongo:
     """One client and one database per service process."""
 
-    def __init__(self, url: str, database: str, *, timeout_ms: int, app_name: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        database: str,
+        *,
+        timeout_ms: int,
+        app_name: str,
+        tls: dict[str, Any] | None = None,
+    ) -> None:
         self.client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
             url,
             tz_aware=True,
@@ -89,8 +99,22 @@ class Mongo:
             # the pool and fails everything). A stopped one refuses at once anyway.
             connectTimeoutMS=max(timeout_ms, CONNECT_TIMEOUT_MS),
             appname=app_name,
+            **(tls or {}),
         )
         self.db: AsyncDatabase[dict[str, Any]] = self.client[database]
+
+    @classmethod
+    def from_settings(
+        cls, settings: ServiceSettings, *, app_name: str, database: str | None = None
+    ) -> Mongo:
+        """The service's database as its settings describe it, TLS included."""
+        return cls(
+            settings.mongodb_url.get_secret_value(),
+            database or settings.mongodb_database,
+            timeout_ms=settings.mongodb_timeout_ms,
+            app_name=app_name,
+            tls=mongo_tls_options(settings),
+        )
 
     async def ensure_indexes(self, specs: Iterable[IndexSpec]) -> None:
         for spec in specs:

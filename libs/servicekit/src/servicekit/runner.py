@@ -17,6 +17,7 @@ from collections.abc import Callable
 from types import FrameType
 
 import uvicorn
+from pydantic import ValidationError
 
 from servicekit.app import ServiceDefinition, ServiceRuntime, create_app
 from servicekit.logs import configure_logging
@@ -44,7 +45,12 @@ def exit_code(runtime: ServiceRuntime) -> int:
 
 
 def serve(definition_factory: Callable[[], ServiceDefinition]) -> None:
-    definition = definition_factory()
+    try:
+        definition = definition_factory()
+    except ValidationError as error:
+        # A missing or refused setting: say which, without a traceback, and stop.
+        print(f"refusing to start: {settings_problems(error)}", file=sys.stderr)
+        raise SystemExit(2) from None
     settings = definition.settings
     configure_logging(definition.name, settings.log_level)
     app = create_app(definition)
@@ -72,3 +78,12 @@ def serve(definition_factory: Callable[[], ServiceDefinition]) -> None:
     if not server.started:
         sys.exit(STARTUP_FAILURE)  # as uvicorn.run does
     sys.exit(exit_code(runtime))
+
+def settings_problems(error: ValidationError) -> str:
+    """The settings errors by environment variable name, never their values."""
+    problems = []
+    for e in error.errors(include_input=False, include_url=False):
+        message = e["msg"].removeprefix("Value error, ")
+        names = ".".join(str(part) for part in e["loc"]).upper()
+        problems.append(f"{names}: {message}" if names else message)
+    return "; ".join(problems)

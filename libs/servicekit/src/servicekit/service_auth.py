@@ -62,6 +62,9 @@ class ServiceClientSettings(BaseSettings):
         ]
         if missing:
             raise ValueError(f"production needs {', '.join(missing)}")
+        plaintext_allowed = getattr(self, "allow_plaintext_transport", False)
+        if not plaintext_allowed and not str(self.service_token_url).startswith("https://"):
+            raise ValueError("SERVICE_TOKEN_URL must be https:// in production")
         return self
 
 

@@ -1,16 +1,22 @@
 """Settings shared by every service, read from the environment (pydantic-settings).
 
 A service subclasses :class:`ServiceSettings` for its own keys. In production
-mode nothing secret has a default: a missing key stops the service at start-up.
+mode nothing secret has a default: a missing key stops the service at start-up,
+with an error that names the setting. Production also verifies tokens against
+the issuer's JWKS only (no shared secret) and talks TLS to RabbitMQ and MongoDB
+unless ``ALLOW_PLAINTEXT_TRANSPORT=true`` says the network itself is protected.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, FilePath, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from servicekit.transport import amqp_uses_tls, mongo_tls_options, mongo_uses_tls
 
 # Only ever used when ENVIRONMENT=development; production refuses it.
 DEVELOPMENT_JWT_SECRET = "buurtsignaal-development-only-jwt-secret-0000"
@@ -29,6 +35,21 @@ class ServiceSettings(BaseSettings):
         2000, description="Server selection timeout: how long a call waits for the database."
     )
 
+    # TLS to the broker and the database (servicekit/transport.py).
+    amqp_tls_ca_file: FilePath | None = Field(None, description="CA of the broker's certificate")
+    amqp_tls_cert_file: FilePath | None = Field(None, description="client certificate (mTLS)")
+    amqp_tls_key_file: FilePath | None = Field(None, description="its private key")
+    mongodb_tls: bool = Field(False, description="TLS to MongoDB (or tls=true in the URL)")
+    mongodb_tls_ca_file: FilePath | None = Field(None, description="CA of the server certificate")
+    mongodb_tls_cert_key_file: FilePath | None = Field(
+        None, description="client certificate and key in one PEM file (mTLS)"
+    )
+    allow_plaintext_transport: bool = Field(
+        False,
+        description="production only: allow amqp:// and MongoDB without TLS (a network that "
+        "encrypts by itself, e.g. a service mesh)",
+    )
+
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     log_level: str = "INFO"
@@ -37,6 +58,12 @@ class ServiceSettings(BaseSettings):
     auth_jwks_url: str | None = None
     auth_issuer: str = "urn:buurtsignaal:dev-issuer"
     auth_audience: str = "buurtsignaal"
+    auth_jwks_max_age: float = Field(
+        3600.0, gt=0, description="Seconds the issuer's keys are cached before a fresh fetch."
+    )
+    auth_jwks_refresh_interval: float = Field(
+        30.0, ge=0, description="At most one fetch per this many seconds for unknown key ids."
+    )
 
     consumer_prefetch: int = Field(50, ge=1, le=1000)
     delivery_limit: int = Field(
@@ -67,13 +94,58 @@ class ServiceSettings(BaseSettings):
     def _defaults_and_production_rules(self) -> ServiceSettings:
         if not self.mongodb_database:
             self.mongodb_database = f"buurtsignaal_{self.service_name}"
+        self._check_tls_files()
         if self.environment == "production":
-            if self.auth_jwks_url is None and self.auth_jwt_secret is None:
-                raise ValueError("production needs AUTH_JWKS_URL (or AUTH_JWT_SECRET)")
-            if self.auth_jwt_secret and (
-                self.auth_jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET
-            ):
-                raise ValueError("the development JWT secret is refused in production")
+            problems = [*self._production_secrets(), *self._production_transport()]
+            if problems:
+                raise ValueError("; ".join(problems))
         elif self.auth_jwt_secret is None and self.auth_jwks_url is None:
             self.auth_jwt_secret = SecretStr(DEVELOPMENT_JWT_SECRET)
         return self
+
+    def _check_tls_files(self) -> None:
+        if (self.amqp_tls_cert_file is None) != (self.amqp_tls_key_file is None):
+            raise ValueError("AMQP_TLS_CERT_FILE and AMQP_TLS_KEY_FILE go together")
+        amqp_files = (self.amqp_tls_ca_file, self.amqp_tls_cert_file)
+        if any(amqp_files) and not amqp_uses_tls(self.amqp_url.get_secret_value()):
+            raise ValueError("AMQP_TLS_* files need an amqps:// AMQP_URL")
+
+    def _production_secrets(self) -> list[str]:
+        """What production must be given: no development keys, no default accounts."""
+        problems = []
+        if self.auth_jwks_url is None:
+            problems.append(
+                "production needs AUTH_JWKS_URL (tokens are verified with the issuer's keys)"
+            )
+        if self.auth_jwt_secret is not None:
+            development = self.auth_jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET
+            problems.append(
+                "the development JWT secret is refused in production"
+                if development
+                else "AUTH_JWT_SECRET is for development only; production uses AUTH_JWKS_URL"
+            )
+        for name in ("amqp_url", "mongodb_url"):
+            if name not in self.model_fields_set:
+                problems.append(f"production needs {name.upper()} (no default in production)")
+        if "guest:guest@" in self.amqp_url.get_secret_value():
+            problems.append("AMQP_URL: the guest account is refused in production")
+        return problems
+
+    def _production_transport(self) -> list[str]:
+        if self.allow_plaintext_transport:
+            return []
+        problems = []
+        if not amqp_uses_tls(self.amqp_url.get_secret_value()):
+            problems.append(
+                "AMQP_URL must be amqps:// in production (or ALLOW_PLAINTEXT_TRANSPORT=true)"
+            )
+        if not mongo_uses_tls(
+            self.mongodb_url.get_secret_value(), "tls" in mongo_tls_options(self)
+        ):
+            problems.append(
+                "MONGODB_URL needs TLS in production: tls=true in the URL or MONGODB_TLS=true "
+                "(or ALLOW_PLAINTEXT_TRANSPORT=true)"
+            )
+        if self.auth_jwks_url and urlsplit(self.auth_jwks_url).scheme != "https":
+            problems.append("AUTH_JWKS_URL must be https:// in production")
+        return problems

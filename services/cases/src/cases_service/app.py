@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 
-from cases_service import api, handlers, store
+from cases_service import access_matrix, api, handlers, store
 from cases_service.deadline_watch import DeadlineMetrics, tell_deadline_breaches
 from cases_service.domain.deadlines import DeadlineRules, load_deadline_policy
 from cases_service.domain.programme import load_programme_rules
@@ -44,6 +44,7 @@ def definition(settings: CasesSettings | None = None) -> ServiceDefinition:
         ),
         settings=settings,
         api_routers=[api.router],
+        access=access_matrix.MATRIX,
         event_routers=[handlers.signals, handlers.letters],
         indexes=store.INDEXES,
         dependencies=dependencies,

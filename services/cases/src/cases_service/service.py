@@ -69,7 +69,8 @@ from cases_service.store import (
 )
 from servicekit.areas import AreaConfig
 from servicekit.audit import Action, Activity, AuditLog, AuditUser
-from servicekit.auth import Principal, Role
+from servicekit.auth import Principal
+from servicekit.authz import Access
 from servicekit.erasure import forget_mentions
 from servicekit.messaging import NotHandledYet, PermanentFailure
 from servicekit.mongo import RetryTransaction, UnitOfWork
@@ -93,10 +94,13 @@ class NotYourTeam(Exception):
 class Actor:
     """Who acts through the API and which teams' cases they may see, change and assign.
 
-    A worker's teams are those in the token. An area manager's teams are the
-    teams in the token plus the teams the area configuration says they manage
-    (``teams_managed_by``), so a change of managers in the configuration needs
-    no new tokens. An admin sees every case and changes none.
+    The scopes come from the authorisation matrix (``access_matrix.py``):
+    ``visible`` from the read route, ``changeable`` and ``assignable`` from the
+    route being called. A worker's teams are those in the token. An area
+    manager's teams are the teams in the token plus the teams the area
+    configuration says they manage (``teams_managed_by``), so a change of
+    managers in the configuration needs no new tokens. An admin sees every case
+    and changes none.
     """
 
     principal: Principal
@@ -109,14 +113,13 @@ class Actor:
         return self.principal.sub
 
     @classmethod
-    def of(cls, principal: Principal, areas: AreaConfig) -> Actor:
-        managed: frozenset[str] = frozenset()
-        if principal.has_any(Role.AREA_MANAGER):
-            managed = principal.teams | areas.teams_managed_by(principal.sub)
-        worker = principal.teams if principal.has_any(Role.WORKER) else frozenset()
-        changeable = worker | managed
-        visible = None if principal.has_any(Role.ADMIN) else changeable
-        return cls(principal, visible, changeable, managed)
+    def of(cls, access: Access, reading: Access | None, areas: AreaConfig) -> Actor:
+        """``access``: the caller on the route called; ``reading``: on the read route."""
+        visible = reading.teams(areas) if reading is not None else frozenset()
+        here = access.teams(areas)
+        # "any" on a changing route is granted to nobody; were it, it would mean every team.
+        acting = here if here is not None else frozenset(t.code for t in areas.teams)
+        return cls(access.principal, visible, acting, acting)
 
     def may_see(self, case: Case) -> bool:
         return self.visible is None or case.team in self.visible

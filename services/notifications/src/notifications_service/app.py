@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from buurtsignaal_contracts.codes import NotificationChannel
-from notifications_service import api, handlers, store
+from notifications_service import access_matrix, api, handlers, store
 from notifications_service.channels.live import LiveFeed, run_live_feed
 from notifications_service.channels.mail import Mailer
 from notifications_service.channels.webhook import WebhookPoster
@@ -107,6 +107,7 @@ def definition(settings: NotificationsSettings | None = None) -> ServiceDefiniti
         description="In-app inbox and live stream, e-mail, partner webhooks, the mayor's letter.",
         settings=settings,
         api_routers=api.ROUTERS,
+        access=access_matrix.MATRIX,
         event_routers=[handlers.cases, handlers.signals],
         indexes=store.INDEXES,
         dependencies=dependencies,

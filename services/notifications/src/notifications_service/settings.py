@@ -90,9 +90,26 @@ class NotificationsSettings(ServiceSettings, ServiceClientSettings):
                 raise ValueError(f"production needs {', '.join(missing)}")
             if self.letter_encryption_key.get_secret_value() == DEVELOPMENT_LETTER_KEY:  # type: ignore[union-attr]
                 raise ValueError("the development LETTER_ENCRYPTION_KEY is refused in production")
+            self._production_transport_to_others()
         elif self.letter_encryption_key is None:
             self.letter_encryption_key = SecretStr(DEVELOPMENT_LETTER_KEY)
         key = base64.b64decode(self.letter_encryption_key.get_secret_value())
         if len(key) != 32:
             raise ValueError("LETTER_ENCRYPTION_KEY must be 32 bytes, base64-encoded")
+        if self.smtp_username and self.smtp_password is None:
+            raise ValueError("SMTP_USERNAME needs SMTP_PASSWORD")
         return self
+
+    def _production_transport_to_others(self) -> None:
+        """Names and addresses come from signals, mail credentials go to the mail server:
+        both over TLS, unless the network itself is protected."""
+        if self.allow_plaintext_transport:
+            return
+        if not self.signals_url.startswith("https://"):
+            raise ValueError(
+                "SIGNALS_URL must be https:// in production (or ALLOW_PLAINTEXT_TRANSPORT=true)"
+            )
+        if not self.smtp_starttls:
+            raise ValueError(
+                "SMTP_STARTTLS must be true in production (or ALLOW_PLAINTEXT_TRANSPORT=true)"
+            )

@@ -1,9 +1,9 @@
 """HTTP API of the reporting service: aggregates only, never a person.
 
-Who sees what:
+Who sees what (``access_matrix.py``; every route is an aggregate route):
 - public reports (suppressed, for the municipality): analysts, area managers, admins;
 - internal reports and the work plan (exact): analysts and admins for the whole
-  municipality, area managers for their own teams only;
+  municipality (scope ``any``), area managers for their own teams only (``own-team``);
 - nobody gets anything below the level of a count: no case, no pseudonym.
 """
 
@@ -14,7 +14,7 @@ import io
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from reporting_service import reports
@@ -30,16 +30,13 @@ from reporting_service.handlers.placing import Placing
 from reporting_service.reports import Scope
 from reporting_service.settings import ReportingSettings
 from servicekit.app import provide
-from servicekit.auth import Principal, Role
+from servicekit.authz import Access, Authorized
 from servicekit.http.problems import invalid
-from servicekit.http.security import require_roles
 from servicekit.mongo import Transactions, UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
-ReportReader = Annotated[
-    Principal, Depends(require_roles(Role.ANALYST, Role.AREA_MANAGER, Role.ADMIN))
-]
+ReportReader = Authorized
 Tx = Annotated[Transactions, provide(Transactions)]
 Settings = Annotated[ReportingSettings, provide(ReportingSettings)]
 Where = Annotated[Placing, provide(Placing)]
@@ -57,11 +54,9 @@ FirstDay = Annotated[date | None, Query(description="custom range: first day, in
 LastDay = Annotated[date | None, Query(description="custom range: last day, inclusive")]
 
 
-def scope_of(principal: Principal) -> Scope:
-    """Analysts and admins see the municipality; an area manager their teams."""
-    if principal.has_any(Role.ANALYST, Role.ADMIN):
-        return Scope(None)
-    return Scope(principal.teams)
+def scope_of(access: Access) -> Scope:
+    """Whose figures the matrix grants: the municipality (None) or these teams."""
+    return Scope(access.teams())
 
 
 def period_from(

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from reporting_service import api, store
+from reporting_service import access_matrix, api, store
 from reporting_service.handlers import ROUTERS
 from reporting_service.handlers.placing import Placing
 from reporting_service.metrics import BusinessMetrics, refresh_business_metrics
@@ -36,6 +36,7 @@ def definition(settings: ReportingSettings | None = None) -> ServiceDefinition:
         "work-plan hours and business metrics.",
         settings=settings,
         api_routers=[api.router],
+        access=access_matrix.MATRIX,
         event_routers=ROUTERS,
         indexes=store.INDEXES,
         dependencies=dependencies,

@@ -36,6 +36,7 @@ from servicekit.clock import SystemClock
 from servicekit.inbox import INBOX, Inbox
 from servicekit.messaging import Dependencies, Registration
 from servicekit.mongo import Mongo, Transactions, UnitOfWork
+from servicekit.transport import amqp_ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +81,7 @@ async def rebuild(
     prefetch: int = 200,
 ) -> RebuildResult:
     target = database or settings.mongodb_database
-    mongo = Mongo(
-        settings.mongodb_url.get_secret_value(),
-        target,
-        timeout_ms=settings.mongodb_timeout_ms,
-        app_name="reporting-rebuild",
-    )
+    mongo = Mongo.from_settings(settings, app_name="reporting-rebuild", database=target)
     try:
         await _prepare(mongo, replace)
         transactions = Transactions(mongo, SystemClock(), outbox.write_outbox, lambda: None)
@@ -121,7 +117,10 @@ async def _replay(
     bar = tqdm(desc="replaying archive", unit="event", disable=not show_progress)
     try:
         async for message in read_archive(
-            settings.amqp_url.get_secret_value(), prefetch=prefetch, progress=progress
+            settings.amqp_url.get_secret_value(),
+            prefetch=prefetch,
+            progress=progress,
+            ssl_context=amqp_ssl_context(settings),
         ):
             if bar.total is None and progress.total is not None:
                 bar.total = progress.total

@@ -1,9 +1,12 @@
 """Who may read which signals (need to know), and for which purpose.
 
-- the reporting organisation: its own signals (roles reporter, worker);
-- case workers and area managers: the signals about a person for whom one of
-  their teams (token ``teams``) holds an open case;
-- admins: everything (an operator role; every read is audit-logged).
+The roles and their scopes per route are in ``access_matrix.py``; this module
+applies the scopes to signals:
+
+- ``own-organisation``: the signals the token's organisation reported;
+- ``own-team``: the signals about a person for whom one of the token's teams
+  holds an open case;
+- ``any``: everything (admins; every read is audit-logged).
 Partners never see another organisation's signal; a signal one may not see
 answers 404, exactly like a missing one.
 """
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from servicekit.auth import Principal, Role
+from servicekit.authz import Access, Scope
 from servicekit.mongo import UnitOfWork
 from signals_service.store import CaseAccessStore, Signal
 
@@ -21,36 +24,30 @@ CASEWORK = "casework"
 ADMINISTRATION = "administration"
 
 
-def _own_org(principal: Principal) -> str | None:
-    if principal.org and principal.has_any(Role.REPORTER, Role.WORKER):
-        return principal.org
-    return None
+def _case_teams(access: Access) -> frozenset[str]:
+    return access.principal.teams if access.has(Scope.OWN_TEAM) else frozenset()
 
 
-def _case_teams(principal: Principal) -> frozenset[str]:
-    return principal.teams if principal.has_any(Role.WORKER, Role.AREA_MANAGER) else frozenset()
-
-
-async def read_purpose(uow: UnitOfWork, principal: Principal, signal: Signal) -> str | None:
+async def read_purpose(uow: UnitOfWork, access: Access, signal: Signal) -> str | None:
     """Why the caller may read this signal, or None when they may not."""
-    if principal.has_any(Role.ADMIN):
+    if access.unrestricted:
         return ADMINISTRATION
-    if signal.reporting_org == _own_org(principal):
+    if (org := access.organisation()) and signal.reporting_org == org:
         return OWN_ORGANISATION
-    teams = _case_teams(principal)
+    teams = _case_teams(access)
     if teams and teams & await CaseAccessStore(uow).teams_with_open_case(signal.person):
         return CASEWORK
     return None
 
 
-async def visible_query(uow: UnitOfWork, principal: Principal) -> dict[str, Any] | None:
+async def visible_query(uow: UnitOfWork, access: Access) -> dict[str, Any] | None:
     """A filter for the signals the caller may see; None when that is nothing."""
-    if principal.has_any(Role.ADMIN):
+    if access.unrestricted:
         return {}
     clauses: list[dict[str, Any]] = []
-    if org := _own_org(principal):
+    if org := access.organisation():
         clauses.append({"reporting_org": org})
-    if teams := _case_teams(principal):
+    if teams := _case_teams(access):
         persons = await CaseAccessStore(uow).persons_of_teams(teams)
         if persons:
             clauses.append({"person": {"$in": persons}})

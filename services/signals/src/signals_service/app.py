@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from servicekit.app import ServiceDefinition, ServiceRuntime
 from servicekit.areas import load_area_config
-from signals_service import api, erasure, handlers, store
+from signals_service import access_matrix, api, erasure, handlers, store
 from signals_service.domain.lifecycle import RetentionRules
 from signals_service.intake import SignalIntake
 from signals_service.keyring import Keyring
@@ -54,6 +54,7 @@ def definition(settings: SignalsSettings | None = None) -> ServiceDefinition:
         description="Intake of signals, identity and pseudonyms, matching, retention.",
         settings=settings,
         api_routers=[api.router],
+        access=access_matrix.MATRIX,
         event_routers=[handlers.cases, handlers.access_trail, handlers.erasures],
         indexes=[*store.INDEXES, *erasure.INDEXES],
         dependencies=dependencies,

@@ -233,12 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     rotation = KeyRotation(Keyring.from_settings(settings))
 
     async def run() -> RotationReport:
-        mongo = Mongo(
-            settings.mongodb_url.get_secret_value(),
-            settings.mongodb_database,
-            timeout_ms=settings.mongodb_timeout_ms,
-            app_name="signals-rotate-keys",
-        )
+        mongo = Mongo.from_settings(settings, app_name="signals-rotate-keys")
         transactions = Transactions(
             mongo, SystemClock(), write_outbox, lambda: None, service="signals"
         )

@@ -14,6 +14,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aio_pika
 import httpx
@@ -121,8 +122,10 @@ def find_secantusd() -> str:
     return candidate
 
 
-def mongo_reachable(url: str, timeout_ms: int = 1000) -> bool:
-    client: MongoClient[dict[str, object]] = MongoClient(url, serverSelectionTimeoutMS=timeout_ms)
+def mongo_reachable(url: str, timeout_ms: int = 1000, **options: Any) -> bool:
+    client: MongoClient[dict[str, object]] = MongoClient(
+        url, serverSelectionTimeoutMS=timeout_ms, **options
+    )
     try:
         client.admin.command("ping")
     except PyMongoError:
@@ -140,6 +143,8 @@ class DatabaseProcess:
     log_path: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    arguments: tuple[str, ...] = ()  # e.g. the --tls-* options
+    client_options: dict[str, Any] = field(default_factory=dict)  # to check it is up
 
     @property
     def url(self) -> str:
@@ -157,6 +162,7 @@ class DatabaseProcess:
             str(self.storage),
             "--log-level",
             "WARNING",
+            *self.arguments,
         ]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
@@ -166,7 +172,7 @@ class DatabaseProcess:
     def _ready(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
             raise RuntimeError(f"the MongoDB stand-in exited; see {self.log_path}")
-        return mongo_reachable(self.url, 500)
+        return mongo_reachable(self.url, 500, **self.client_options)
 
     def stop(self, timeout: float = 20) -> None:
         _terminate(self.process, timeout)

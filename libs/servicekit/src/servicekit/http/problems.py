@@ -19,7 +19,7 @@ from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from servicekit import logs
-from servicekit.auth import AuthenticationError
+from servicekit.auth import AuthenticationError, KeysUnavailable
 from servicekit.mongo import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -127,6 +127,18 @@ def install_problem_handlers(app: FastAPI) -> None:
             "a valid bearer token is required",
             "unauthorized",
             headers={"WWW-Authenticate": 'Bearer realm="buurtsignaal"'},
+        )
+        return problem_response(request, problem)
+
+    @app.exception_handler(KeysUnavailable)
+    async def _no_keys(request: Request, error: KeysUnavailable) -> JSONResponse:
+        log.warning("the issuer's keys are unavailable; answered 503")
+        problem = Problem(
+            503,
+            "Service unavailable",
+            "the token issuer's keys cannot be fetched; try again shortly",
+            "unavailable",
+            headers={"Retry-After": "5"},
         )
         return problem_response(request, problem)
 

@@ -1,40 +1,34 @@
-"""FastAPI dependencies for the bearer token and role checks."""
+"""FastAPI dependencies for the bearer token.
+
+Which roles may call a route is not decided here but in the service's
+authorisation matrix (:mod:`servicekit.authz`), which puts its check in front
+of every API route.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from servicekit.auth import AuthenticationError, Principal, Role
-from servicekit.http.problems import forbidden
+from servicekit.auth import AuthenticationError, Principal
 
-_bearer = HTTPBearer(auto_error=False, description="JWT issued by the municipality's OIDC issuer")
+bearer = HTTPBearer(auto_error=False, description="JWT issued by the municipality's OIDC issuer")
+
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-async def authenticated(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+async def authenticated(request: Request, credentials: Credentials) -> Principal:
+    """The verified caller; 401 (``AuthenticationError``) without a valid token."""
+    known: Principal | None = getattr(request.state, "principal", None)
+    if known is not None:  # verified once per request
+        return known
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationError("no bearer token")
-    principal = request.app.state.runtime.verifier.verify(credentials.credentials)
+    principal = await request.app.state.runtime.verifier.verify(credentials.credentials)
     request.state.principal = principal
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticated)]
-
-
-def require_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, Principal]]:
-    """A dependency that admits only callers with one of ``roles``."""
-
-    async def check(principal: CurrentPrincipal) -> Principal:
-        if not principal.has_any(*roles):
-            allowed = ", ".join(sorted(r.value for r in roles))
-            raise forbidden(f"this needs one of the roles: {allowed}")
-        return principal
-
-    return check

@@ -20,6 +20,15 @@ T = TypeVar("T")
 ISSUER = "urn:buurtsignaal:dev-issuer"
 AUDIENCE = "buurtsignaal"
 
+# What every production configuration must give (settings.py): the issuer's keys,
+# explicit connections, TLS to both. Synthetic values for settings tests.
+PRODUCTION_CONNECTIONS = {
+    "environment": "production",
+    "auth_jwks_url": "https://idp.example/realms/staff/certs",
+    "amqp_url": "amqps://svc-user:not-a-real-password@rabbitmq.example:5671/",
+    "mongodb_url": "mongodb://svc-user:not-a-real-password@mongo.example/?tls=true",
+}
+
 
 async def eventually(
     probe: Callable[[], Awaitable[T]],

@@ -13,6 +13,8 @@ from pydantic import BaseModel, Field
 from buurtsignaal_contracts import CloudEvent
 from buurtsignaal_contracts.events import SignalReceived
 from servicekit.app import ServiceDefinition, provide
+from servicekit.auth import Role
+from servicekit.authz import AccessMatrix, Data, Scope, public, route
 from servicekit.http.idempotency import create_once
 from servicekit.http.security import CurrentPrincipal
 from servicekit.messaging import EventRouter
@@ -118,6 +120,13 @@ def kit_definition(
             **{**defaults, **settings},
         ),
         api_routers=[api],
+        access=AccessMatrix(
+            SERVICE,
+            [
+                public("POST", "/emit"),
+                route("POST", "/things", Data.NONE, {role: Scope.ANY for role in Role}),
+            ],
+        ),
         event_routers=[events],
         indexes=[IndexSpec("things", [("kind", 1)])],
         dependencies=lambda runtime: [probe],

@@ -1,9 +1,11 @@
 """What every route of the cases API shares: who is asking, and refusals as problems.
 
-Scoping: another team's case answers 404, exactly like a case that does not
-exist, for reads and for changes alike (so the API never confirms that a case
-exists to someone who may not see it). A role that may not do something at all
-(an analyst reading cases, a worker assigning) answers 403.
+Who may call which route, and on which teams' cases, is ``access_matrix.py``.
+Scoping: a case outside the teams the caller may *read* answers 404, exactly
+like a case that does not exist, for reads and for changes alike (so the API
+never confirms that a case exists to someone who may not see it). A role the
+matrix does not grant on a route (an analyst reading cases, a worker assigning)
+answers 403, and so does a change to a case the caller may read but not change.
 
 Optimistic concurrency: every request that decides something about a case
 sends the ``version`` of the case it saw (a field of the JSON body). When the
@@ -17,40 +19,32 @@ import contextlib
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
+from cases_service.access_matrix import READ_CASE
 from cases_service.domain.refusals import InvalidStep, Refusal, TransitionRefused, VersionConflict
 from cases_service.service import Actor, CaseNotFound, CaseService, LetterNotFound, NotYourTeam
 from servicekit.app import provide
-from servicekit.auth import Principal, Role
+from servicekit.authz import Authorized, access_elsewhere
 from servicekit.http.problems import FieldError, Problem, forbidden, not_found
-from servicekit.http.security import require_roles
 from servicekit.mongo import Transactions
 
 Tx = Annotated[Transactions, provide(Transactions)]
 Cases = Annotated[CaseService, provide(CaseService)]
 
 
-def _actor(*roles: Role):  # type: ignore[no-untyped-def]
-    check = require_roles(*roles)
-
-    async def actor(
-        principal: Annotated[Principal, Depends(check)],
-        cases: Cases,
-    ) -> Actor:
-        return Actor.of(principal, cases.areas)
-
-    return actor
+async def _actor(request: Request, access: Authorized, cases: Cases) -> Actor:
+    # What the caller may see is what the read route grants them; what they may
+    # do here is what this route grants them.
+    reading = access_elsewhere(request, *READ_CASE)
+    return Actor.of(access, reading, cases.areas)
 
 
-Reader = Annotated[Actor, Depends(_actor(Role.WORKER, Role.AREA_MANAGER, Role.ADMIN))]
-"""Workers and area managers (their teams) and admins (every team) read cases."""
-
-CaseWorker = Annotated[Actor, Depends(_actor(Role.WORKER, Role.AREA_MANAGER))]
-"""Workers and area managers of the case's team change it."""
-
-AreaManager = Annotated[Actor, Depends(_actor(Role.AREA_MANAGER))]
-"""Only area managers assign workers."""
+# The matrix has already refused roles it does not grant on the route; the
+# names say which roles reach it.
+Reader = Annotated[Actor, Depends(_actor)]
+CaseWorker = Annotated[Actor, Depends(_actor)]
+AreaManager = Annotated[Actor, Depends(_actor)]
 
 
 @contextlib.contextmanager

@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from buurtsignaal_contracts.codes import LetterAddressee, LetterDeliveryMethod, LetterHandedTo
@@ -26,15 +26,14 @@ from notifications_service.processing import MAYOR_LETTER_STATUS
 from notifications_service.store.letters import Letter, LetterStore
 from servicekit.app import provide
 from servicekit.audit import Action, AuditLog, AuditUser
-from servicekit.auth import Principal, Role
+from servicekit.authz import Authorized
 from servicekit.http.idempotency import create_once
 from servicekit.http.problems import Problem, conflict, invalid, not_found
-from servicekit.http.security import require_roles
 from servicekit.mongo import Transactions, UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["letters"])
 
-Staff = Annotated[Principal, Depends(require_roles(Role.WORKER, Role.AREA_MANAGER))]
+Staff = Authorized  # the case's team and the requesting worker: access_matrix.py
 Tx = Annotated[Transactions, provide(Transactions)]
 Desk = Annotated[LetterDesk, provide(LetterDesk)]
 
@@ -203,7 +202,7 @@ async def record_delivery(
     return await create_once(
         transactions,
         key=idempotency_key,
-        principal=principal,
+        principal=principal.principal,
         scope=f"letters:{letter_id}:delivery",
         payload=body.model_dump(mode="json"),
         create=create,

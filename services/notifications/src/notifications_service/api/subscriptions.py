@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from buurtsignaal_contracts.codes import NotificationChannel
@@ -31,16 +31,15 @@ from notifications_service.settings import NotificationsSettings
 from notifications_service.store.deliveries import Delivery, DeliveryStore
 from notifications_service.store.subscriptions import Subscription, SubscriptionStore
 from servicekit.app import provide
-from servicekit.auth import Principal, Role
 from servicekit.http.idempotency import create_once
 from servicekit.http.paging import Limit, Offset
 from servicekit.http.problems import conflict, invalid, not_found
-from servicekit.http.security import require_roles
+from servicekit.http.security import CurrentPrincipal
 from servicekit.mongo import Transactions, UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["webhooks"])
 
-Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+Admin = CurrentPrincipal  # admins only: access_matrix.py
 Tx = Annotated[Transactions, provide(Transactions)]
 Dispatch = Annotated[Dispatcher, provide(Dispatcher)]
 Settings = Annotated[NotificationsSettings, provide(NotificationsSettings)]

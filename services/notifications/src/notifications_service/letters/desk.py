@@ -53,7 +53,7 @@ from notifications_service.store.letters import Delivery, Letter, LetterStore, R
 from notifications_service.store.persons import PersonKeys
 from servicekit import logs
 from servicekit.audit import Action, AuditLog, AuditUser, processing_route
-from servicekit.auth import Principal, Role
+from servicekit.authz import Access, Scope
 from servicekit.clock import Clock
 from servicekit.mongo import RetryTransaction, Transactions, UnitOfWork
 
@@ -81,11 +81,12 @@ class DeliveryRecord:
     delivered_on: date
 
 
-def may_handle(principal: Principal, letter: Letter) -> bool:
-    """Workers and area managers of the case's team, and the worker who asked for it."""
-    if not principal.has_any(Role.WORKER, Role.AREA_MANAGER):
-        return False
-    return letter.team in principal.teams or principal.sub == letter.worker
+def may_handle(access: Access, letter: Letter) -> bool:
+    """The case's team (``own-team``) and the worker who asked for it (``own-user``);
+    the matrix (``access_matrix.py``) says which roles have these scopes."""
+    teams = access.teams()
+    in_team = teams is None or letter.team in teams
+    return in_team or (access.has(Scope.OWN_USER) and access.sub == letter.worker)
 
 
 class LetterDesk:
@@ -291,19 +292,23 @@ class LetterDesk:
 
     # --- handing out and delivery ---------------------------------------------------------
 
-    async def visible(self, uow: UnitOfWork, letter_id: uuid.UUID, principal: Principal) -> Letter:
+    async def visible(self, uow: UnitOfWork, letter_id: uuid.UUID, principal: Access) -> Letter:
         letter = await LetterStore(uow).get(letter_id)
         if letter is None or not may_handle(principal, letter):
             raise LookupError(str(letter_id))
         return letter
 
-    async def download(self, uow: UnitOfWork, letter_id: uuid.UUID, principal: Principal) -> bytes:
+    async def download(self, uow: UnitOfWork, letter_id: uuid.UUID, principal: Access) -> bytes:
         """The PDF for an authorised member of staff; the read is audit-logged with it."""
         letter = await self.visible(uow, letter_id, principal)
         if letter.status is not LetterStatus.READY or letter.pdf is None:
             raise LetterGone(letter.status)
         await AuditLog(uow).record(
-            AuditUser.of(principal), Action.READ, MAYOR_LETTER, letter.person, f"letter:{letter.id}"
+            AuditUser.of(principal.principal),
+            Action.READ,
+            MAYOR_LETTER,
+            letter.person,
+            f"letter:{letter.id}",
         )
         return await self._open_pdf(uow, letter, letter.pdf)
 
@@ -318,7 +323,7 @@ class LetterDesk:
         return self._vault.open_for_person(data_key, PDF_PURPOSE, str(letter.id), sealed)
 
     async def record_delivery(
-        self, uow: UnitOfWork, letter_id: uuid.UUID, principal: Principal, record: DeliveryRecord
+        self, uow: UnitOfWork, letter_id: uuid.UUID, principal: Access, record: DeliveryRecord
     ) -> Letter:
         """Record how and to whom the letter was delivered; destroy the PDF; tell everyone."""
         letters = LetterStore(uow)

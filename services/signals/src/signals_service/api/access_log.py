@@ -11,14 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from servicekit.app import provide
 from servicekit.audit import Action, AuditLog, AuditUser
-from servicekit.auth import Principal, Role
+from servicekit.auth import Principal
 from servicekit.http.problems import not_found
-from servicekit.http.security import require_roles
+from servicekit.http.security import CurrentPrincipal
 from servicekit.mongo import UnitOfWork
 from signals_service.api.common import Tx
 from signals_service.api.reads import PSEUDONYM
@@ -29,7 +29,8 @@ from signals_service.store import AccessTrailStore, PersonStore
 
 router = APIRouter(prefix="/api/v1", tags=["access log"])
 
-PrivacyOfficer = Annotated[Principal, Depends(require_roles(Role.PRIVACY_OFFICER, Role.ADMIN))]
+# Privacy officers and admins only: the access matrix (access_matrix.py) enforces it.
+PrivacyOfficer = CurrentPrincipal
 Persons = Annotated[PersonRegistry, provide(PersonRegistry)]
 
 

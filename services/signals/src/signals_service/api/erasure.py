@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Header
 
 from servicekit.app import provide
-from servicekit.auth import Principal, Role
 from servicekit.http.idempotency import create_once
 from servicekit.http.problems import FieldError, Problem, not_found
-from servicekit.http.security import require_roles
+from servicekit.http.security import CurrentPrincipal
 from servicekit.mongo import UnitOfWork
 from signals_service.api.common import Tx
 from signals_service.api.models import ErasureIn, ErasureOut
@@ -20,7 +19,7 @@ from signals_service.persons import PersonRegistry
 
 router = APIRouter(prefix="/api/v1", tags=["erasure"])
 
-Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+Admin = CurrentPrincipal  # admins only: the access matrix (access_matrix.py) enforces it
 Erasures = Annotated[PersonErasure, provide(PersonErasure)]
 Persons = Annotated[PersonRegistry, provide(PersonRegistry)]
 Metrics = Annotated[SignalsMetrics, provide(SignalsMetrics)]

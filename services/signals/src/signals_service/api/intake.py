@@ -6,14 +6,13 @@ import asyncio
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Header
 from pydantic import ValidationError
 
 from servicekit.app import provide
-from servicekit.auth import Principal, Role
 from servicekit.http.idempotency import create_once
 from servicekit.http.problems import invalid
-from servicekit.http.security import require_roles
+from servicekit.http.security import CurrentPrincipal
 from servicekit.mongo import UnitOfWork
 from signals_service.api.common import Tx, rejected_problem, reporter_of
 from signals_service.api.models import (
@@ -31,7 +30,8 @@ from signals_service.settings import SignalsSettings
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 
-ReporterPrincipal = Annotated[Principal, Depends(require_roles(Role.REPORTER, Role.WORKER))]
+# Who may report: access_matrix.py (the organisation's own signals).
+ReporterPrincipal = CurrentPrincipal
 Intake = Annotated[SignalIntake, provide(SignalIntake)]
 Metrics = Annotated[SignalsMetrics, provide(SignalsMetrics)]
 Settings = Annotated[SignalsSettings, provide(SignalsSettings)]

@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 
 from servicekit.app import provide
-from servicekit.auth import Principal, Role
 from servicekit.http.problems import conflict, not_found
-from servicekit.http.security import require_roles
+from servicekit.http.security import CurrentPrincipal
 from servicekit.mongo import UnitOfWork
 from signals_service.api.common import Tx, reporter_of
 from signals_service.api.models import DeceasedOut, WithdrawalIn, WithdrawalOut
@@ -21,8 +20,9 @@ from signals_service.metrics import SignalsMetrics
 
 router = APIRouter(prefix="/api/v1", tags=["lifecycle"])
 
-ReporterPrincipal = Annotated[Principal, Depends(require_roles(Role.REPORTER, Role.WORKER))]
-Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+# Who may call these routes: access_matrix.py.
+ReporterPrincipal = CurrentPrincipal
+Admin = CurrentPrincipal
 Lifecycle = Annotated[SignalLifecycle, provide(SignalLifecycle)]
 Metrics = Annotated[SignalsMetrics, provide(SignalsMetrics)]
 

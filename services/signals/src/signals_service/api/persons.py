@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path
+from fastapi import APIRouter, Header, Path
 
 from servicekit.app import provide
-from servicekit.auth import Principal, Role
 from servicekit.http.problems import not_found
-from servicekit.http.security import require_roles
+from servicekit.http.security import CurrentPrincipal
 from servicekit.mongo import UnitOfWork
 from signals_service.api.common import Tx
 from signals_service.api.models import AddressOut, LetterDetails, NameOut
@@ -18,7 +17,7 @@ from signals_service.persons import PersonRegistry
 
 router = APIRouter(prefix="/api/v1", tags=["persons"])
 
-Service = Annotated[Principal, Depends(require_roles(Role.SERVICE))]
+Service = CurrentPrincipal  # service clients only: access_matrix.py
 Persons = Annotated[PersonRegistry, provide(PersonRegistry)]
 
 

@@ -7,15 +7,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from buurtsignaal_contracts.codes import Category, SourceType
 from servicekit.app import provide
 from servicekit.audit import Action, AuditLog, AuditUser
-from servicekit.auth import Principal, Role
+from servicekit.authz import Authorized
 from servicekit.http.paging import Limit
 from servicekit.http.problems import FieldError, Problem, not_found
-from servicekit.http.security import require_roles
 from servicekit.mongo import UnitOfWork
 from signals_service.access import read_purpose, visible_query
 from signals_service.api.common import Tx
@@ -28,10 +27,7 @@ from signals_service.store import Signal, SignalStore
 
 router = APIRouter(prefix="/api/v1", tags=["reads"])
 
-Reader = Annotated[
-    Principal,
-    Depends(require_roles(Role.REPORTER, Role.WORKER, Role.AREA_MANAGER, Role.ADMIN)),
-]
+Reader = Authorized  # the caller's scopes on the route (access_matrix.py)
 Persons = Annotated[PersonRegistry, provide(PersonRegistry)]
 MatcherDep = Annotated[Matcher, provide(Matcher)]
 
@@ -45,19 +41,19 @@ PSEUDONYM = r"^ps-[0-9a-f]{32}$"
 )
 async def get_signal(
     signal_id: uuid.UUID,
-    principal: Reader,
+    access: Reader,
     persons: Persons,
     matcher: MatcherDep,
     transactions: Tx,
 ) -> SignalOut:
     async def read(uow: UnitOfWork) -> SignalOut:
         signal = await SignalStore(uow).get(signal_id)
-        purpose = await read_purpose(uow, principal, signal) if signal else None
+        purpose = await read_purpose(uow, access, signal) if signal else None
         if signal is None or purpose is None:
             raise not_found("signal")
         # The read is logged in the same transaction: no log, no data.
         await AuditLog(uow).record(
-            AuditUser.of(principal),
+            AuditUser.of(access.principal),
             Action.READ,
             READS[purpose],
             signal.person,
@@ -80,7 +76,7 @@ async def get_signal(
     summary="Signals you may see: your organisation's, and those of your teams' cases",
 )
 async def list_signals(
-    principal: Reader,
+    access: Reader,
     transactions: Tx,
     district: str | None = None,
     category: Category | None = None,
@@ -93,7 +89,7 @@ async def list_signals(
     after = _decode_cursor(cursor)
 
     async def read(uow: UnitOfWork) -> tuple[list[Signal], Any]:
-        visible = await visible_query(uow, principal)
+        visible = await visible_query(uow, access)
         if visible is None:
             return [], uow.clock.now().date()
         today = uow.clock.now().date()
@@ -115,7 +111,7 @@ async def list_signals(
         query = {"$and": [visible, filters]} if visible and filters else visible or filters
         signals = await SignalStore(uow).page(query, limit=limit, after=after)
         await AuditLog(uow).record_many(
-            AuditUser.of(principal),
+            AuditUser.of(access.principal),
             Action.READ,
             SIGNAL_OVERVIEW,
             [(s.person, f"signal:{s.id}") for s in signals],
