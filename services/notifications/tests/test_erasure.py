@@ -44,14 +44,19 @@ async def test_erasure_removes_inbox_items_and_deliveries_about_the_person(
         new_event(signal_matched(person=person)),
     ]
     await publish(amqp_connection, *events)
-    held = await eventually(
+    # The events are handled concurrently: wait until every one of them has left its mark.
+    await eventually(
         lambda: about(notifications, person, str(case_id)),
-        lambda counts: counts["notifications"] >= 4 and counts["deliveries"] >= 3,
-        what="items and deliveries about the person",
+        lambda counts: counts["notifications"] >= 4
+        and counts["deliveries"] >= 3
+        and counts["case_assignments"] == counts["case_persons"] == 1,
+        what="items, deliveries, the assignment and the case's person",
     )
-    assert held["case_assignments"] == held["case_persons"] == 1
-    before_other = await about(notifications, other.person, str(other.case_id))
-    assert before_other["notifications"] >= 1
+    before_other = await eventually(
+        lambda: about(notifications, other.person, str(other.case_id)),
+        lambda counts: counts["notifications"] >= 1 and counts["case_persons"] == 1,
+        what="the other person's case",
+    )
 
     await publish(amqp_connection, new_event(subject_erased(person=person)))
     await eventually(
