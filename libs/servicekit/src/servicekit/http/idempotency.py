@@ -12,8 +12,9 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Header
 from fastapi.responses import JSONResponse
 from pymongo.errors import DuplicateKeyError
 
@@ -38,6 +39,10 @@ Creation = Callable[[UnitOfWork], Awaitable[tuple[int, Any]]]
 def request_fingerprint(payload: Any) -> str:
     canonical = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
+"""The optional ``Idempotency-Key`` header of a POST that creates something."""
 
 
 async def create_once(

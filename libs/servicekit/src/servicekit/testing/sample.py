@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from buurtsignaal_contracts import CloudEvent
@@ -15,7 +15,7 @@ from buurtsignaal_contracts.events import SignalReceived
 from servicekit.app import ServiceDefinition, provide
 from servicekit.auth import Role
 from servicekit.authz import AccessMatrix, Data, Scope, public, route
-from servicekit.http.idempotency import create_once
+from servicekit.http.idempotency import IdempotencyKey, create_once
 from servicekit.http.security import CurrentPrincipal
 from servicekit.messaging import EventRouter
 from servicekit.mongo import IndexSpec, Transactions, UnitOfWork
@@ -82,7 +82,7 @@ def kit_definition(
         thing: Thing,
         transactions: Annotated[Transactions, provide(Transactions)],
         principal: CurrentPrincipal,
-        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> Any:
         async def create(uow: UnitOfWork) -> tuple[int, Any]:
             thing_id = str(uuid.uuid4())

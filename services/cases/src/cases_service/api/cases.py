@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 
 from buurtsignaal_contracts.codes import CaseStatus, Priority, Programme
 from cases_service.api.common import (
@@ -15,6 +15,7 @@ from cases_service.api.common import (
     Reader,
     Tx,
     refusals_as_problems,
+    write_once,
 )
 from cases_service.api.schemas import (
     AssignmentIn,
@@ -26,13 +27,11 @@ from cases_service.api.schemas import (
 )
 from cases_service.domain.case import Case
 from cases_service.service import CaseFilter
-from servicekit.http.idempotency import create_once
+from servicekit.http.idempotency import IdempotencyKey
 from servicekit.http.paging import Limit, Offset
 from servicekit.mongo import UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["cases"])
-
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 
 @router.get("/cases", response_model=CasePage, summary="Cases of your teams")
@@ -109,15 +108,9 @@ async def assign_worker(
         case = await cases.assign(uow, case_id, actor, body.worker, body.version)
         return 200, _case_json(case, cases, uow)
 
-    with refusals_as_problems():
-        return await create_once(
-            transactions,
-            key=idempotency_key,
-            principal=actor.principal,
-            scope=f"cases:{case_id}:assignment",
-            payload=body.model_dump(mode="json"),
-            create=assign,
-        )
+    return await write_once(
+        transactions, actor, f"{case_id}:assignment", body, idempotency_key, assign
+    )
 
 
 @router.post(
@@ -148,15 +141,7 @@ async def change_status(
         )
         return 200, _case_json(case, cases, uow)
 
-    with refusals_as_problems():
-        return await create_once(
-            transactions,
-            key=idempotency_key,
-            principal=actor.principal,
-            scope=f"cases:{case_id}:status",
-            payload=body.model_dump(mode="json"),
-            create=move,
-        )
+    return await write_once(transactions, actor, f"{case_id}:status", body, idempotency_key, move)
 
 
 def _case_json(case: Case, cases: Cases, uow: UnitOfWork) -> Any:

@@ -16,18 +16,20 @@ changes. Recording a contact needs no version: it does not contradict anyone.
 # No "from __future__ import annotations": FastAPI reads the annotations of the
 # nested dependency below at run time, and they name a local variable.
 import contextlib
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from pydantic import BaseModel
 
 from cases_service.access_matrix import READ_CASE
 from cases_service.domain.refusals import InvalidStep, Refusal, TransitionRefused, VersionConflict
 from cases_service.service import Actor, CaseNotFound, CaseService, LetterNotFound, NotYourTeam
 from servicekit.app import provide
 from servicekit.authz import Authorized, access_elsewhere
+from servicekit.http.idempotency import create_once
 from servicekit.http.problems import FieldError, Problem, forbidden, not_found
-from servicekit.mongo import Transactions
+from servicekit.mongo import Transactions, UnitOfWork
 
 Tx = Annotated[Transactions, provide(Transactions)]
 Cases = Annotated[CaseService, provide(CaseService)]
@@ -64,6 +66,27 @@ def refusals_as_problems() -> Iterator[None]:
         raise _problem(409, "Step not allowed", "transition-not-allowed", refusal) from None
     except InvalidStep as refusal:
         raise _problem(422, "Invalid request", "validation", refusal) from None
+
+
+async def write_once(
+    transactions: Transactions,
+    actor: Actor,
+    scope: str,
+    body: BaseModel,
+    key: str | None,
+    create: Callable[[UnitOfWork], Awaitable[tuple[int, Any]]],
+) -> Any:
+    """A change to a case that honours ``Idempotency-Key`` (scoped ``cases:<scope>``),
+    with what the rules refuse answered as problem details."""
+    with refusals_as_problems():
+        return await create_once(
+            transactions,
+            key=key,
+            principal=actor.principal,
+            scope=f"cases:{scope}",
+            payload=body.model_dump(mode="json"),
+            create=create,
+        )
 
 
 def _problem(status: int, title: str, kind: str, refusal: Refusal) -> Problem:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 
-from cases_service.api.common import Cases, CaseWorker, Reader, Tx, refusals_as_problems
+from cases_service.api.common import Cases, CaseWorker, Reader, Tx, refusals_as_problems, write_once
 from cases_service.api.schemas import (
     CaseOut,
     CompletedScreening,
@@ -22,12 +22,10 @@ from cases_service.api.schemas import (
     ScreeningList,
     ScreeningOut,
 )
-from servicekit.http.idempotency import create_once
+from servicekit.http.idempotency import IdempotencyKey
 from servicekit.mongo import UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["work on a case"])
-
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 
 @router.post(
@@ -66,15 +64,9 @@ async def complete_screening(
         )
         return 201, out.model_dump(mode="json")
 
-    with refusals_as_problems():
-        return await create_once(
-            transactions,
-            key=idempotency_key,
-            principal=actor.principal,
-            scope=f"cases:{case_id}:screenings",
-            payload=body.model_dump(mode="json"),
-            create=create,
-        )
+    return await write_once(
+        transactions, actor, f"{case_id}:screenings", body, idempotency_key, create
+    )
 
 
 @router.get(
@@ -128,15 +120,9 @@ async def record_contact(
         )
         return 201, out.model_dump(mode="json")
 
-    with refusals_as_problems():
-        return await create_once(
-            transactions,
-            key=idempotency_key,
-            principal=actor.principal,
-            scope=f"cases:{case_id}:contacts",
-            payload=body.model_dump(mode="json"),
-            create=create,
-        )
+    return await write_once(
+        transactions, actor, f"{case_id}:contacts", body, idempotency_key, create
+    )
 
 
 @router.get(
@@ -185,15 +171,9 @@ async def request_letter(
         )
         return 201, out.model_dump(mode="json")
 
-    with refusals_as_problems():
-        return await create_once(
-            transactions,
-            key=idempotency_key,
-            principal=actor.principal,
-            scope=f"cases:{case_id}:letters",
-            payload=body.model_dump(mode="json"),
-            create=create,
-        )
+    return await write_once(
+        transactions, actor, f"{case_id}:letters", body, idempotency_key, create
+    )
 
 
 @router.post(
@@ -222,12 +202,6 @@ async def record_letter_answer(
         )
         return 200, CaseOut.of(case, cases.today(uow)).model_dump(mode="json")
 
-    with refusals_as_problems():
-        return await create_once(
-            transactions,
-            key=idempotency_key,
-            principal=actor.principal,
-            scope=f"cases:{case_id}:letters:{letter_id}:answer",
-            payload=body.model_dump(mode="json"),
-            create=create,
-        )
+    return await write_once(
+        transactions, actor, f"{case_id}:letters:{letter_id}:answer", body, idempotency_key, create
+    )

@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from buurtsignaal_contracts.codes import LetterAddressee, LetterDeliveryMethod, LetterHandedTo
@@ -27,7 +27,7 @@ from notifications_service.store.letters import Letter, LetterStore
 from servicekit.app import provide
 from servicekit.audit import Action, AuditLog, AuditUser
 from servicekit.authz import Authorized
-from servicekit.http.idempotency import create_once
+from servicekit.http.idempotency import IdempotencyKey, create_once
 from servicekit.http.problems import Problem, conflict, invalid, not_found
 from servicekit.mongo import Transactions, UnitOfWork
 
@@ -184,7 +184,7 @@ async def record_delivery(
     principal: Staff,
     transactions: Tx,
     desk: Desk,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     record = DeliveryRecord(body.method, body.handed_to, body.delivered_on)
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import httpx
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from buurtsignaal_contracts.codes import NotificationChannel
@@ -31,7 +31,7 @@ from notifications_service.settings import NotificationsSettings
 from notifications_service.store.deliveries import Delivery, DeliveryStore
 from notifications_service.store.subscriptions import Subscription, SubscriptionStore
 from servicekit.app import provide
-from servicekit.http.idempotency import create_once
+from servicekit.http.idempotency import IdempotencyKey, create_once
 from servicekit.http.paging import Limit, Offset
 from servicekit.http.problems import conflict, invalid, not_found
 from servicekit.http.security import CurrentPrincipal
@@ -180,7 +180,7 @@ async def create_subscription(
     transactions: Tx,
     dispatcher: Dispatch,
     settings: Settings,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     _production_needs_https(settings, body.callback_url)
     secret = new_secret()

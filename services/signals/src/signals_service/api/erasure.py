@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 
 from servicekit.app import provide
-from servicekit.http.idempotency import create_once
+from servicekit.http.idempotency import IdempotencyKey, create_once
 from servicekit.http.problems import FieldError, Problem, not_found
 from servicekit.http.security import CurrentPrincipal
 from servicekit.mongo import UnitOfWork
@@ -46,7 +46,7 @@ async def erase_person(
     persons: Persons,
     transactions: Tx,
     metrics: Metrics,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     subject = body.person
     if missing := subject.missing_fields():

@@ -6,11 +6,11 @@ import asyncio
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 from pydantic import ValidationError
 
 from servicekit.app import provide
-from servicekit.http.idempotency import create_once
+from servicekit.http.idempotency import IdempotencyKey, create_once
 from servicekit.http.problems import invalid
 from servicekit.http.security import CurrentPrincipal
 from servicekit.mongo import UnitOfWork
@@ -48,7 +48,7 @@ async def submit_signal(
     intake: Intake,
     transactions: Tx,
     metrics: Metrics,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     reporter = reporter_of(principal)
     registered: list[Registered] = []
