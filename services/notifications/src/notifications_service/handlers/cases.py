@@ -6,6 +6,9 @@ it writes and the events it emits commit together, once per event.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from buurtsignaal_contracts import CloudEvent
 from buurtsignaal_contracts.events import (
     CaseAssigned,
@@ -60,20 +63,14 @@ async def tell_of_breached_deadline(
     event: CloudEvent[DeadlineBreached], uow: UnitOfWork, dispatcher: Dispatcher, staff: Staff
 ) -> None:
     """First the worker, at the next escalation the area manager."""
-    people = await staff.people(uow, event.data.case_id)
-    cause = Cause.of(event)
-    await dispatcher.tell(uow, cause, routing.deadline_breached(event.data, people))
-    await dispatcher.publish_to_partners(uow, cause, event.data)
+    await _tell_case_people(event, uow, dispatcher, staff, routing.deadline_breached)
 
 
 @cases.handles(ScreeningCompleted)
 async def tell_of_screening(
     event: CloudEvent[ScreeningCompleted], uow: UnitOfWork, dispatcher: Dispatcher, staff: Staff
 ) -> None:
-    people = await staff.people(uow, event.data.case_id)
-    cause = Cause.of(event)
-    await dispatcher.tell(uow, cause, routing.screening_completed(event.data, people))
-    await dispatcher.publish_to_partners(uow, cause, event.data)
+    await _tell_case_people(event, uow, dispatcher, staff, routing.screening_completed)
 
 
 @cases.handles(MayorLetterRequested)
@@ -122,17 +119,25 @@ async def prepare_mayor_letter(
 async def tell_of_letter_answer(
     event: CloudEvent[MayorLetterAnswered], uow: UnitOfWork, dispatcher: Dispatcher, staff: Staff
 ) -> None:
-    people = await staff.people(uow, event.data.case_id)
-    cause = Cause.of(event)
-    await dispatcher.tell(uow, cause, routing.mayor_letter_answered(event.data, people))
-    await dispatcher.publish_to_partners(uow, cause, event.data)
+    await _tell_case_people(event, uow, dispatcher, staff, routing.mayor_letter_answered)
 
 
 @cases.handles(CaseClosed)
 async def tell_of_closed_case(
     event: CloudEvent[CaseClosed], uow: UnitOfWork, dispatcher: Dispatcher, staff: Staff
 ) -> None:
+    await _tell_case_people(event, uow, dispatcher, staff, routing.case_closed)
+
+
+async def _tell_case_people(
+    event: CloudEvent[Any],
+    uow: UnitOfWork,
+    dispatcher: Dispatcher,
+    staff: Staff,
+    recipients: Callable[[Any, routing.People], list[routing.Notice]],
+) -> None:
+    """Those the routing names for a case event hear of it; subscribed partners get it."""
     people = await staff.people(uow, event.data.case_id)
     cause = Cause.of(event)
-    await dispatcher.tell(uow, cause, routing.case_closed(event.data, people))
+    await dispatcher.tell(uow, cause, recipients(event.data, people))
     await dispatcher.publish_to_partners(uow, cause, event.data)
